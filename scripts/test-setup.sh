@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: redis-server (started by the
+# test harness itself on a free loopback port), and node packages. Idempotent and quiet when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-setup: installing ${need[*]} from Debian's packages" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# A system redis started by the package is not the one the tests use; leave it alone.
+[ -d node_modules ] || npm ci --no-audit --no-fund

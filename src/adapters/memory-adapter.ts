@@ -1,0 +1,84 @@
+import { inConversation, type HistoryQuery, type OutboundMessage } from '../domain/message.js';
+import { AdapterError } from './adapter-error.js';
+import type { AdapterHealth, MessagingAdapter } from './messaging-adapter.js';
+
+/** Faults the memory side can be told to have at run time (demo, tests, guard drills). */
+export interface MemoryFaults {
+  /** Added to every call, in milliseconds. */
+  latencyMs: number;
+  /** Share of sends that fail with a vendor error, 0..1. */
+  errorRate: number;
+  /** When true every call fails as `unavailable`. */
+  down: boolean;
+}
+
+const NO_FAULTS: MemoryFaults = { latencyMs: 0, errorRate: 0, down: false };
+
+/** An in-process messaging system: the embedded default and the bench's side. */
+export class MemoryAdapter implements MessagingAdapter {
+  readonly kind = 'memory';
+  private readonly messages = new Map<string, OutboundMessage>();
+  private faults: MemoryFaults = { ...NO_FAULTS };
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  setFaults(faults: Partial<MemoryFaults>): MemoryFaults {
+    this.faults = { ...this.faults, ...faults };
+    return this.faults;
+  }
+
+  getFaults(): MemoryFaults {
+    return { ...this.faults };
+  }
+
+  /** Every message this side holds, for tests and the demo's loss check. */
+  has(id: string): boolean {
+    return this.messages.has(id);
+  }
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  sendToUser(message: OutboundMessage): Promise<void> {
+    return this.store(message);
+  }
+
+  sendToChannel(message: OutboundMessage): Promise<void> {
+    return this.store(message);
+  }
+
+  async history(query: HistoryQuery): Promise<OutboundMessage[]> {
+    await this.applyLatency();
+    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down');
+    const matching: OutboundMessage[] = [];
+    for (const message of this.messages.values()) {
+      if (!inConversation(message, query.conversation)) continue;
+      if (query.before !== undefined && message.sentAt >= query.before) continue;
+      matching.push(message);
+    }
+    matching.sort((x, y) => x.sentAt - y.sentAt || x.id.localeCompare(y.id));
+    return matching.slice(-query.limit);
+  }
+
+  async health(): Promise<AdapterHealth> {
+    return this.faults.down ? { ok: false, detail: 'down (fault injected)' } : { ok: true };
+  }
+
+  async close(): Promise<void> {}
+
+  private async store(message: OutboundMessage): Promise<void> {
+    await this.applyLatency();
+    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down');
+    if (this.faults.errorRate > 0 && this.random() < this.faults.errorRate) {
+      throw new AdapterError('vendor_error', 'memory side failed (fault injected)', 500);
+    }
+    // Idempotent by id: a replay keeps the first copy.
+    if (!this.messages.has(message.id)) this.messages.set(message.id, message);
+  }
+
+  private applyLatency(): Promise<void> | undefined {
+    const ms = this.faults.latencyMs;
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
+  }
+}

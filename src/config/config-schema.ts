@@ -1,0 +1,124 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DURATION_PATTERN } from './duration.js';
+
+const Duration = (defaultValue: string, description: string) =>
+  Type.String({ pattern: DURATION_PATTERN, default: defaultValue, description });
+
+const MemorySide = Type.Object(
+  {
+    type: Type.Literal('memory'),
+    latencyMs: Type.Integer({ minimum: 0, default: 0 }),
+    errorRate: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+const HttpLegacySide = Type.Object(
+  {
+    type: Type.Literal('http-legacy'),
+    baseUrl: Type.String({ format: 'uri', description: 'Base URL of the legacy IM REST server' }),
+    apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Bearer key (secret)' })),
+    timeout: Duration('2s', 'Per-request timeout'),
+    retries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+    connections: Type.Integer({ minimum: 1, maximum: 1024, default: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+const AgoraRtmSide = Type.Object(
+  {
+    type: Type.Literal('agora-rtm'),
+    appId: Type.String({ minLength: 1 }),
+    userId: Type.String({ minLength: 1, description: 'The RTM user the gateway logs in as' }),
+    token: Type.String({ minLength: 1, description: 'RTM token (secret)' }),
+    timeout: Duration('3s', 'Per-call timeout'),
+  },
+  { additionalProperties: false },
+);
+
+export const SideConfigSchema = Type.Union([MemorySide, HttpLegacySide, AgoraRtmSide]);
+
+const AdminToken = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'Who holds it; recorded as the actor in the audit log' }),
+    role: Type.Union([Type.Literal('viewer'), Type.Literal('operator')]),
+    token: Type.String({ minLength: 16, description: 'Bearer token (secret), at least 16 characters' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    migration: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default', description: 'Name of this migration; keys and flags derive from it' }),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
+        logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+        /** One info line per request costs ~2 µs and a syscall; off by default on the hot path. */
+        logRequests: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    redis: Type.Object(
+      {
+        url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL; unset = in-memory (one instance, not durable)' })),
+        shards: Type.Integer({ minimum: 1, maximum: 1024, default: 1, description: 'Outbox streams per side (spread over a Cluster)' }),
+        commandTimeout: Duration('1s', 'A Redis command slower than this fails the request with 503'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sides: Type.Object(
+      { old: SideConfigSchema, new: SideConfigSchema },
+      { additionalProperties: false, default: { old: { type: 'memory' }, new: { type: 'memory' } } },
+    ),
+    flags: Type.Object(
+      {
+        flagName: Type.Optional(Type.String({ minLength: 1, description: 'Unleash flag deciding eligibility; default cutover-<migration>' })),
+        bootstrapFile: Type.String({ default: 'config/flags.json', description: "Unleash client-features JSON used when no Unleash server is set" }),
+        unleashUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+        unleashToken: Type.Optional(Type.String({ minLength: 1, description: 'Unleash backend token (secret)' })),
+        refreshInterval: Duration('1s', 'How often flags are fetched from Unleash'),
+        fallbackEligible: Type.Boolean({ default: false, description: 'Eligibility when the flag cannot be evaluated' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    outbox: Type.Object(
+      {
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 15, description: 'Tries before a write is dead-lettered' }),
+        backoffBase: Duration('250ms', 'First retry delay; doubles each try, with jitter'),
+        backoffMax: Duration('1m', 'Longest retry delay'),
+        inflightGrace: Duration('15s', 'An unconfirmed primary write older than this is recovered by the outbox (gateway died mid-request)'),
+        dedupeWindow: Duration('24h', 'How long a message id is remembered for idempotency'),
+        batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+        concurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'Secondary writes in flight per side' }),
+        deadLetterMaxLen: Type.Integer({ minimum: 100, default: 1_000_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    state: Type.Object(
+      {
+        pollInterval: Duration('1s', 'Re-read of the state record, besides pub/sub'),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    messages: Type.Object(
+      {
+        maxPayloadBytes: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 32_768 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    admin: Type.Object(
+      {
+        tokens: Type.Array(AdminToken, { default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigInput = Static<typeof ConfigSchema>;
+export type SideConfig = Static<typeof SideConfigSchema>;
+export type AdminTokenConfig = Static<typeof AdminToken>;

@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
+import { parseDuration } from './duration.js';
+
+/** A config value the process cannot start with; the message names the key and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type EnvParser = 'string' | 'int' | 'bool' | 'json' | 'tokens';
+
+/** Environment overrides: each names one config key, so an error can name the variable. */
+export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: EnvParser }> = [
+  { env: 'CUTOVER_MIGRATION', path: 'migration', parse: 'string' },
+  { env: 'CUTOVER_HOST', path: 'http.host', parse: 'string' },
+  { env: 'CUTOVER_PORT', path: 'http.port', parse: 'int' },
+  { env: 'CUTOVER_LOG_LEVEL', path: 'http.logLevel', parse: 'string' },
+  { env: 'CUTOVER_LOG_REQUESTS', path: 'http.logRequests', parse: 'bool' },
+  { env: 'CUTOVER_REDIS_URL', path: 'redis.url', parse: 'string' },
+  { env: 'CUTOVER_REDIS_SHARDS', path: 'redis.shards', parse: 'int' },
+  { env: 'CUTOVER_OLD_SIDE', path: 'sides.old', parse: 'json' },
+  { env: 'CUTOVER_NEW_SIDE', path: 'sides.new', parse: 'json' },
+  { env: 'CUTOVER_FLAG_NAME', path: 'flags.flagName', parse: 'string' },
+  { env: 'CUTOVER_FLAGS_FILE', path: 'flags.bootstrapFile', parse: 'string' },
+  { env: 'CUTOVER_UNLEASH_URL', path: 'flags.unleashUrl', parse: 'string' },
+  { env: 'CUTOVER_UNLEASH_TOKEN', path: 'flags.unleashToken', parse: 'string' },
+  { env: 'CUTOVER_OUTBOX_INFLIGHT_GRACE', path: 'outbox.inflightGrace', parse: 'string' },
+  { env: 'CUTOVER_OUTBOX_BACKOFF_BASE', path: 'outbox.backoffBase', parse: 'string' },
+  { env: 'CUTOVER_OUTBOX_MAX_ATTEMPTS', path: 'outbox.maxAttempts', parse: 'int' },
+  { env: 'CUTOVER_STATE_POLL_INTERVAL', path: 'state.pollInterval', parse: 'string' },
+  { env: 'CUTOVER_ADMIN_TOKENS', path: 'admin.tokens', parse: 'tokens' },
+];
+
+/** The validated config with every duration in milliseconds. */
+export interface Config {
+  migration: string;
+  http: ConfigInput['http'];
+  redis: { url?: string; shards: number; commandTimeoutMs: number };
+  sides: { old: SideConfig; new: SideConfig };
+  flags: {
+    flagName: string;
+    bootstrapFile: string;
+    unleashUrl?: string;
+    unleashToken?: string;
+    refreshIntervalMs: number;
+    fallbackEligible: boolean;
+  };
+  outbox: {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    inflightGraceMs: number;
+    dedupeWindowMs: number;
+    batchSize: number;
+    concurrency: number;
+    deadLetterMaxLen: number;
+  };
+  state: { pollIntervalMs: number };
+  messages: ConfigInput['messages'];
+  admin: { tokens: AdminTokenConfig[] };
+}
+
+export interface LoadOptions {
+  /** A config file (JSON); `CUTOVER_CONFIG` names one when this is not given. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values laid over the file and env (tests). */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.CUTOVER_CONFIG;
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  for (const { env: name, path, parse } of ENV_OVERRIDES) {
+    const text = env[name];
+    if (text !== undefined && text !== '') setPath(raw, path, parseEnv(name, text, parse));
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
+
+  const withDefaults = Value.Default(ConfigSchema, raw) as unknown;
+  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
+  if (firstError) {
+    const key = firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const source = ENV_OVERRIDES.find((o) => key === o.path || key.startsWith(`${o.path}.`));
+    const via = source && env[source.env] ? ` (from ${source.env})` : file ? ` (in ${file})` : '';
+    throw new ConfigError(`config key "${key}"${via}: ${firstError.message}; got ${JSON.stringify(firstError.value)}`);
+  }
+  return resolve(withDefaults as ConfigInput);
+}
+
+function resolve(input: ConfigInput): Config {
+  const ms = (key: string, text: string): number => {
+    const value = parseDuration(text);
+    if (value === undefined) throw new ConfigError(`config key "${key}": not a duration like 90s, 30m or 3d; got ${JSON.stringify(text)}`);
+    return value;
+  };
+  const config: Config = {
+    migration: input.migration,
+    http: input.http,
+    redis: { url: input.redis.url, shards: input.redis.shards, commandTimeoutMs: ms('redis.commandTimeout', input.redis.commandTimeout) },
+    sides: input.sides,
+    flags: {
+      flagName: input.flags.flagName ?? `cutover-${input.migration}`,
+      bootstrapFile: input.flags.bootstrapFile,
+      unleashUrl: input.flags.unleashUrl,
+      unleashToken: input.flags.unleashToken,
+      refreshIntervalMs: ms('flags.refreshInterval', input.flags.refreshInterval),
+      fallbackEligible: input.flags.fallbackEligible,
+    },
+    outbox: {
+      maxAttempts: input.outbox.maxAttempts,
+      backoffBaseMs: ms('outbox.backoffBase', input.outbox.backoffBase),
+      backoffMaxMs: ms('outbox.backoffMax', input.outbox.backoffMax),
+      inflightGraceMs: ms('outbox.inflightGrace', input.outbox.inflightGrace),
+      dedupeWindowMs: ms('outbox.dedupeWindow', input.outbox.dedupeWindow),
+      batchSize: input.outbox.batchSize,
+      concurrency: input.outbox.concurrency,
+      deadLetterMaxLen: input.outbox.deadLetterMaxLen,
+    },
+    state: { pollIntervalMs: ms('state.pollInterval', input.state.pollInterval) },
+    messages: input.messages,
+    admin: { tokens: input.admin.tokens },
+  };
+  checkCoherence(config);
+  return config;
+}
+
+/** Rules that span keys, which a schema cannot say. */
+function checkCoherence(config: Config): void {
+  if (config.flags.unleashUrl && !config.flags.unleashToken) {
+    throw new ConfigError('config key "flags.unleashToken": required when flags.unleashUrl is set (an Unleash backend token)');
+  }
+  // Recovery must never race a primary write the request handler is still making.
+  for (const side of ['old', 'new'] as const) {
+    const s = config.sides[side];
+    if (s.type === 'http-legacy') {
+      const worst = (parseDuration(s.timeout) ?? 0) * (s.retries + 1) * 2;
+      if (config.outbox.inflightGraceMs < worst) {
+        throw new ConfigError(`config key "outbox.inflightGrace": must be at least ${worst} ms, twice sides.${side}'s timeout × tries, so recovery never races a live request`);
+      }
+    }
+  }
+  const names = new Set<string>();
+  for (const t of config.admin.tokens) {
+    if (names.has(t.token)) throw new ConfigError(`config key "admin.tokens": token of "${t.name}" is used twice; every holder needs their own`);
+    names.add(t.token);
+  }
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); check CUTOVER_CONFIG or --config`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+function parseEnv(name: string, text: string, parse: EnvParser): unknown {
+  switch (parse) {
+    case 'string':
+      return text;
+    case 'int': {
+      if (!/^-?\d+$/.test(text.trim())) throw new ConfigError(`${name}: must be a whole number; got ${JSON.stringify(text)}`);
+      return Number(text);
+    }
+    case 'bool': {
+      if (!/^(true|false|1|0)$/.test(text)) throw new ConfigError(`${name}: must be true or false; got ${JSON.stringify(text)}`);
+      return text === 'true' || text === '1';
+    }
+    case 'json':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new ConfigError(`${name}: must be a JSON object such as {"type":"memory"}; got ${JSON.stringify(text)}`);
+      }
+    case 'tokens':
+      return text.split(',').filter(Boolean).map((item) => {
+        const [holder, role, ...rest] = item.split(':');
+        const token = rest.join(':');
+        if (!holder || !role || !token) throw new ConfigError(`${name}: each entry must be name:role:token (role viewer or operator)`);
+        return { name: holder, role, token };
+      });
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}

@@ -1,0 +1,44 @@
+import swagger from '@fastify/swagger';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppServices } from './app-services.js';
+import { installErrorHandler } from './error-handler.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
+import { messageRoutes } from './routes/messages.js';
+import { routeLookupRoutes } from './routes/route-lookup.js';
+
+export interface AppOptions {
+  services: AppServices;
+}
+
+/**
+ * The Cutover HTTP app as a plugin: `server.ts` boots it, tests `inject()` into it.
+ * Order: error handling, the OpenAPI document, then routes (each takes only what it uses).
+ */
+export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { services }) => {
+  app.decorate('services', services);
+  installErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Cutover', version: '0.1.0', description: 'Moves instant messaging from the old vendor to Agora RTM without losing a message.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      tags: [
+        { name: 'messages' }, { name: 'history' }, { name: 'routing' }, { name: 'admin', description: 'Bearer token; viewer reads, operator changes' }, { name: 'ops' },
+      ],
+    },
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(messageRoutes);
+  await app.register(historyRoutes);
+  await app.register(routeLookupRoutes);
+  await app.register(healthRoutes);
+  await app.register(adminRoutes);
+
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+};

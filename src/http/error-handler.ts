@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { CutoverError } from '../domain/errors.js';
+
+/** Fastify's own client errors, given Cutover's stable codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+};
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
+  return reply.code(status).type('application/json').send({ error: details ? { code, message, details } : { code, message } });
+}
+
+/**
+ * The one error handler: Cutover errors keep their code and message; validation and parsing
+ * errors become 4xx with stable codes; anything else is a 500 whose detail stays in the log.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof CutoverError) {
+      if (err.statusCode >= 500) request.log.warn({ err, code: err.code }, err.message);
+      if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+      return sendError(reply, err.statusCode, err.code, err.message, err.details);
+    }
+    if (err.validation) {
+      const where = err.validationContext ?? 'request';
+      return sendError(reply, 400, 'INVALID_REQUEST', `${where}${err.message.replace(/^(body|querystring|params|headers)/, '')}`);
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
+      return sendError(reply, 400, 'INVALID_JSON', 'the body is not valid JSON');
+    }
+    const mapped = FASTIFY_CODES[err.code];
+    if (mapped && err.statusCode && err.statusCode < 500) return sendError(reply, err.statusCode, mapped, err.message);
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, err.statusCode, 'INVALID_REQUEST', err.message);
+    }
+    request.log.error({ err }, 'unexpected error');
+    return sendError(reply, 500, 'INTERNAL', 'internal error; see the gateway log for this request id');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs/json for the API`),
+  );
+}

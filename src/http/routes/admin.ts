@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { InvalidRequestError, NotFoundError } from '../../domain/errors.js';
+import type { StateChange } from '../../domain/transitions.js';
+import type { Actor } from '../../services/rollout-control.js';
+import {
+  AuditEntrySchema, ChangeReply, DeadLetterSchema, OutboxCountsSchema, RolloutStateSchema, SideName, StageName, errorReplies,
+} from '../schemas.js';
+
+const Reason = Type.String({ minLength: 3, maxLength: 500, description: 'Why; recorded in the audit log' });
+const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if the state is still at this version (409 otherwise)' });
+const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
+
+export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { auth, control, stateView, stateStore, outbox, memorySide } = app.services;
+  const viewer = auth.require('viewer');
+  const operator = auth.require('operator');
+
+  const change = async (actor: Actor | undefined, stateChange: StateChange, reason: string | undefined, expectedVersion: number | undefined) => {
+    if ('force' in stateChange && stateChange.force && !reason) throw new InvalidRequestError('force needs a reason');
+    const outcome = await control.change(actor!, stateChange, { reason, expectedVersion });
+    return { state: outcome.state, changed: outcome.changed, note: outcome.note };
+  };
+
+  app.get('/admin/rollout', {
+    schema: {
+      summary: 'Rollout state as this instance routes by it', tags: ['admin'], security: [{ bearer: [] }],
+      response: { 200: Type.Object({ state: RolloutStateSchema, stateAgeMs: Type.Number() }), ...errorReplies(401, 403, 503) },
+    },
+    preHandler: viewer,
+  }, async () => {
+    const state = stateView.current();
+    return { state, stateAgeMs: stateView.ageMs };
+  });
+
+  app.post('/admin/rollout/percent', {
+    schema: {
+      summary: 'Set the rollout percent (0..100, steps of 0.01); lowering needs force and a reason',
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }), force: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
+      response: changeReplies,
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const { percent, force, reason, expectedVersion } = request.body;
+    return change(request.actor, { type: 'set-percent', percent, force }, reason, expectedVersion);
+  });
+
+  app.post('/admin/rollout/stage', {
+    schema: {
+      summary: 'Move the stage (off → shadow → canary → complete); going back needs force and a reason',
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ stage: StageName, force: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
+      response: changeReplies,
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const { stage, force, reason, expectedVersion } = request.body;
+    return change(request.actor, { type: 'set-stage', stage, force }, reason, expectedVersion);
+  });
+
+  app.post('/admin/rollout/rollback', {
+    schema: {
+      summary: 'Roll everyone back to old now (dual-writes go on); idempotent',
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ reason: Reason }, { additionalProperties: false }),
+      response: changeReplies,
+    },
+    preHandler: operator,
+  }, async (request) => change(request.actor, { type: 'rollback', trigger: 'manual', reason: request.body.reason }, request.body.reason, undefined));
+
+  app.post('/admin/rollout/resume', {
+    schema: {
+      summary: 'Return to the state before the rollback (or a lower percent); a no-op when not rolled back',
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), reason: Type.Optional(Reason), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
+      response: changeReplies,
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const { percent, reason, expectedVersion } = request.body;
+    return change(request.actor, { type: 'resume', percent }, reason, expectedVersion);
+  });
+
+  app.get('/admin/audit', {
+    schema: {
+      summary: 'Audit log, newest first; page with `before` = the last id seen',
+      tags: ['admin'], security: [{ bearer: [] }],
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }), before: Type.Optional(Type.String({ pattern: '^[0-9]+-[0-9]+$' })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ entries: Type.Array(AuditEntrySchema), next: Type.Union([Type.String(), Type.Null()]) }), ...errorReplies(400, 401, 403) },
+    },
+    preHandler: viewer,
+  }, async (request) => {
+    const entries = await stateStore.audit(request.query.limit, request.query.before);
+    return { entries, next: entries.length === request.query.limit ? entries[entries.length - 1]?.id ?? null : null };
+  });
+
+  app.get('/admin/outbox', {
+    schema: {
+      summary: 'What the outbox owes each side, and the newest dead letters',
+      tags: ['admin'], security: [{ bearer: [] }],
+      querystring: Type.Object({ deadLetters: Type.Integer({ minimum: 0, maximum: 500, default: 20 }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({ counts: OutboxCountsSchema, deadLetters: Type.Object({ old: Type.Array(DeadLetterSchema), new: Type.Array(DeadLetterSchema) }) }),
+        ...errorReplies(400, 401, 403, 503),
+      },
+    },
+    preHandler: viewer,
+  }, async (request) => {
+    const limit = request.query.deadLetters;
+    const [counts, old, fresh] = await Promise.all([
+      outbox.counts(),
+      limit > 0 ? outbox.deadLetters('old', limit) : [],
+      limit > 0 ? outbox.deadLetters('new', limit) : [],
+    ]);
+    return { counts, deadLetters: { old, new: fresh } };
+  });
+
+  app.put('/admin/sides/:side/faults', {
+    schema: {
+      summary: 'Inject faults into a memory side (drills, demos); other adapters answer 404',
+      tags: ['admin'], security: [{ bearer: [] }],
+      params: Type.Object({ side: SideName }),
+      body: Type.Object({
+        latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+        errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        down: Type.Optional(Type.Boolean()),
+      }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({ side: SideName, faults: Type.Object({ latencyMs: Type.Integer(), errorRate: Type.Number(), down: Type.Boolean() }) }),
+        ...errorReplies(400, 401, 403, 404),
+      },
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const side = request.params.side;
+    const adapter = memorySide(side);
+    if (!adapter) throw new NotFoundError(`side ${side} is not a memory adapter; inject faults at the vendor (or the simulator's /_sim/faults)`);
+    const faults = adapter.setFaults(request.body);
+    request.log.warn({ actor: request.actor?.name, side, faults }, 'fault injected');
+    return { side, faults };
+  });
+
+};

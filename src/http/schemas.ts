@@ -1,0 +1,142 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** User ids: no whitespace or slashes (they end up in URLs and vendor channel names). */
+export const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s/\\\\]+$', description: 'A user id' });
+export const ChannelId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s/\\\\]+$', description: 'A channel id' });
+/** Message ids become Redis key parts and vendor dedupe keys: a safe alphabet only. */
+export const MessageId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Idempotency key (the message id)' });
+export const SideName = Type.Union([Type.Literal('old'), Type.Literal('new')]);
+export const StageName = Type.Union([Type.Literal('off'), Type.Literal('shadow'), Type.Literal('canary'), Type.Literal('complete')]);
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code' }),
+      message: Type.String({ description: 'What went wrong and what to do next' }),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+);
+
+export const SendBody = Type.Object(
+  {
+    id: Type.Optional(MessageId),
+    from: UserId,
+    to: Type.Union([
+      Type.Object({ type: Type.Literal('user'), id: UserId }, { additionalProperties: false }),
+      Type.Object({ type: Type.Literal('channel'), id: ChannelId }, { additionalProperties: false }),
+    ]),
+    payload: Type.String({ description: 'Message content; applications JSON-encode structured content' }),
+    kind: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', description: "Application message type (Agora's customType)" })),
+  },
+  { additionalProperties: false },
+);
+export type SendBodyType = Static<typeof SendBody>;
+
+export const Receipt = Type.Object({
+  id: Type.String(),
+  primary: SideName,
+  secondary: Type.Union([SideName, Type.Null()]),
+  stateVersion: Type.Integer(),
+  acceptedAt: Type.Integer({ description: 'ms since the epoch' }),
+  duplicate: Type.Boolean({ description: 'True when this id was accepted before; this repeats the first reply' }),
+});
+
+export const RouteInfo = Type.Object({
+  userId: Type.String(),
+  cohort: SideName,
+  primary: SideName,
+  secondary: Type.Union([SideName, Type.Null()]),
+  stage: StageName,
+  percent: Type.Number(),
+  bucket: Type.Integer({ minimum: 1, maximum: 10000 }),
+  eligible: Type.Boolean(),
+  rolledBack: Type.Boolean(),
+  version: Type.Integer(),
+});
+
+export const StoredMessage = Type.Object({
+  id: Type.String(),
+  from: Type.String(),
+  to: Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('channel')]), id: Type.String() }),
+  payload: Type.String(),
+  kind: Type.Optional(Type.String()),
+  sentAt: Type.Integer(),
+});
+
+export const HistoryQuery = Type.Object(
+  {
+    as: Type.Optional(UserId),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only messages sent before this time (ms since the epoch)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryPage = Type.Object({
+  messages: Type.Array(StoredMessage),
+  servedBy: SideName,
+  degraded: Type.Boolean(),
+});
+
+/** A standard set of error replies for a route's schema (OpenAPI documents them). */
+export function errorReplies(...statuses: number[]): Record<number, typeof ErrorBody> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
+}
+
+export const ResumePointSchema = Type.Object({ stage: StageName, percent: Type.Number() });
+
+export const RolloutStateSchema = Type.Object({
+  migration: Type.String(),
+  version: Type.Integer(),
+  stage: StageName,
+  percent: Type.Number(),
+  rollback: Type.Union([
+    Type.Object({
+      trigger: Type.Union([Type.Literal('manual'), Type.Literal('auto')]),
+      actor: Type.String(),
+      reason: Type.String(),
+      at: Type.String(),
+      resumeTo: ResumePointSchema,
+    }),
+    Type.Null(),
+  ]),
+  since: Type.String({ description: 'When stage or percent last changed (bake timer start)' }),
+  updatedAt: Type.String(),
+  updatedBy: Type.String(),
+});
+
+export const ChangeReply = Type.Object({
+  state: RolloutStateSchema,
+  changed: Type.Boolean({ description: 'False when the state already was so (idempotent no-op)' }),
+  note: Type.Optional(Type.String()),
+});
+
+export const AuditEntrySchema = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  actor: Type.String(),
+  role: Type.String(),
+  action: Type.String(),
+  reason: Type.Optional(Type.String()),
+  before: Type.Union([RolloutStateSchema, Type.Null()]),
+  after: RolloutStateSchema,
+});
+
+const SideCounts = Type.Object({ old: Type.Integer(), new: Type.Integer() });
+
+export const OutboxCountsSchema = Type.Object({
+  owed: SideCounts,
+  retrying: SideCounts,
+  deadLettered: SideCounts,
+  unconfirmed: Type.Integer(),
+});
+
+export const DeadLetterSchema = Type.Object({
+  ref: Type.String(),
+  side: SideName,
+  record: Type.Unknown(),
+  attempts: Type.Integer(),
+  reason: Type.String(),
+  at: Type.Integer(),
+});

@@ -1,0 +1,140 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SIDES, type Side } from '../domain/message.js';
+import { STAGES, type RolloutState } from '../domain/rollout-state.js';
+import type { OutboxCounts } from '../services/ports/outbox.js';
+import type { AdapterOp, CallOutcome, DualWriteResult, SendResult, Telemetry } from '../services/ports/telemetry.js';
+
+/** Latency buckets (seconds) fine enough for a p99 guard between 1 ms and 5 s. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * Every Cutover metric, defined once; the names are shared with the guard, the dashboard and the
+ * alerts. Labels are bounded sets (side, op, outcome, stage): never a user or message id.
+ */
+export class Metrics implements Telemetry {
+  readonly registry = new Registry();
+
+  readonly adapterRequests = new Counter({
+    name: 'cutover_adapter_requests_total',
+    help: 'Calls to a side, by operation and outcome (ok, timeout, unavailable, vendor_error, rejected)',
+    labelNames: ['side', 'op', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly adapterLatency = new Histogram({
+    name: 'cutover_adapter_latency_seconds',
+    help: 'Latency of calls to a side, by operation',
+    labelNames: ['side', 'op'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly messages = new Counter({
+    name: 'cutover_messages_total',
+    help: 'Send requests by primary side and result (accepted, duplicate, rejected, failed)',
+    labelNames: ['primary', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dualWrites = new Counter({
+    name: 'cutover_dual_write_total',
+    help: 'Outbox writes to a side by result (ok, retry, dead_letter, recovered)',
+    labelNames: ['side', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxOwed = new Gauge({
+    name: 'cutover_outbox_owed',
+    help: 'Writes the outbox still owes a side (queued and retrying), all instances',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxRetrying = new Gauge({
+    name: 'cutover_outbox_retrying',
+    help: 'Owed writes waiting out a backoff, all instances',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxDeadLetters = new Gauge({
+    name: 'cutover_outbox_dead_letters',
+    help: 'Writes given up on and kept in the dead-letter list, per side',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxUnconfirmed = new Gauge({
+    name: 'cutover_outbox_unconfirmed',
+    help: 'Primaries begun but not yet confirmed (in flight or awaiting recovery)',
+    registers: [this.registry],
+  });
+
+  readonly stateStage = new Gauge({
+    name: 'cutover_state_stage',
+    help: '1 for the current stage, 0 for the others',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+
+  readonly statePercent = new Gauge({ name: 'cutover_state_percent', help: 'Rollout percent of the new cohort', registers: [this.registry] });
+  readonly stateRolledBack = new Gauge({ name: 'cutover_state_rolled_back', help: '1 while rolled back', registers: [this.registry] });
+  readonly stateVersion = new Gauge({ name: 'cutover_state_version', help: 'Version of the rollout state this instance routes by', registers: [this.registry] });
+  readonly stateAge = new Gauge({
+    name: 'cutover_state_age_seconds',
+    help: 'Seconds since this instance last confirmed its state against the store (grows while Redis is away)',
+    registers: [this.registry],
+  });
+
+  readonly rollbacks = new Counter({
+    name: 'cutover_rollbacks_total',
+    help: 'Rollbacks seen by this instance, by trigger (manual, auto)',
+    labelNames: ['trigger'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cutover_' });
+    // Zeroed series so dashboards and alerts see every label set from the start.
+    for (const side of SIDES) {
+      for (const result of ['ok', 'retry', 'dead_letter', 'recovered'] as const) this.dualWrites.inc({ side, result }, 0);
+      for (const result of ['accepted', 'duplicate', 'rejected', 'failed'] as const) this.messages.inc({ primary: side, result }, 0);
+      for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) this.adapterRequests.inc({ side, op: 'send', outcome }, 0);
+    }
+    for (const trigger of ['manual', 'auto'] as const) this.rollbacks.inc({ trigger }, 0);
+  }
+
+  adapterCall(side: Side, op: AdapterOp, outcome: CallOutcome, seconds: number): void {
+    this.adapterRequests.inc({ side, op, outcome });
+    this.adapterLatency.observe({ side, op }, seconds);
+  }
+
+  message(primary: Side, result: SendResult): void {
+    this.messages.inc({ primary, result });
+  }
+
+  dualWrite(side: Side, result: DualWriteResult): void {
+    this.dualWrites.inc({ side, result });
+  }
+
+  outboxCounts(counts: OutboxCounts): void {
+    for (const side of SIDES) {
+      this.outboxOwed.set({ side }, counts.owed[side]);
+      this.outboxRetrying.set({ side }, counts.retrying[side]);
+      this.outboxDeadLetters.set({ side }, counts.deadLettered[side]);
+    }
+    this.outboxUnconfirmed.set(counts.unconfirmed);
+  }
+
+  state(state: RolloutState, syncedAgoSeconds: number): void {
+    for (const stage of STAGES) this.stateStage.set({ stage }, stage === state.stage ? 1 : 0);
+    this.statePercent.set(state.percent);
+    this.stateRolledBack.set(state.rollback ? 1 : 0);
+    this.stateVersion.set(state.version);
+    this.stateAge.set(syncedAgoSeconds);
+  }
+
+  rollbackSeen(trigger: 'manual' | 'auto'): void {
+    this.rollbacks.inc({ trigger });
+  }
+}

@@ -1,0 +1,51 @@
+import type { Side } from '../../domain/message.js';
+
+/**
+ * Every Redis key Cutover uses, built here only. The state, its audit and pub/sub share the hash
+ * tag `{migration}` (one slot, one Lua script); the hot data is sharded as `{migration:shard}` so a
+ * big migration spreads over a Cluster, and a script touches one shard's keys only.
+ */
+export class RedisKeys {
+  constructor(readonly migration: string) {}
+
+  get state(): string {
+    return `cutover:{${this.migration}}:state`;
+  }
+
+  get audit(): string {
+    return `cutover:{${this.migration}}:audit`;
+  }
+
+  get events(): string {
+    return `cutover:{${this.migration}}:events`;
+  }
+
+  private shardTag(shard: number): string {
+    return `cutover:{${this.migration}:${shard}}`;
+  }
+
+  /** Per message: its dedupe record, and while unconfirmed, the record itself. */
+  message(shard: number, id: string): string {
+    return `${this.shardTag(shard)}:msg:${id}`;
+  }
+
+  /** Unconfirmed primaries on `side`, by the time they become due for recovery. */
+  intents(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:intents:${side}`;
+  }
+
+  outbox(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:outbox:${side}`;
+  }
+
+  retries(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:outbox:${side}:retry`;
+  }
+
+  deadLetters(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:outbox:${side}:dead`;
+  }
+}
+
+/** The consumer group every instance's outbox workers join. */
+export const OUTBOX_GROUP = 'cutover';

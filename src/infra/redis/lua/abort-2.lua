@@ -1,0 +1,11 @@
+--[[
+  Undo a begin whose primary refused the message: nothing stays owed, the id may be sent again.
+  KEYS[1] message hash
+  KEYS[2] intents sorted set of the primary side
+  ARGV[1] message id
+  Output: 1 if aborted, 0 if the message was already committed (then it stands).
+]]
+if redis.call('HGET', KEYS[1], 'st') ~= 'p' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1

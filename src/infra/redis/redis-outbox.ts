@@ -1,0 +1,261 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { SIDES, type Side } from '../../domain/message.js';
+import { shardOf } from '../../domain/shard.js';
+import type {
+  BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
+} from '../../services/ports/outbox.js';
+import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
+
+export interface RedisOutboxOptions {
+  redis: Redis;
+  keys: RedisKeys;
+  shards: number;
+  /** This instance's consumer name in the group. */
+  consumer: string;
+  dedupeWindowMs: number;
+  inflightGraceMs: number;
+  deadLetterMaxLen: number;
+  logger: Logger;
+  /** A leased write not settled in this long is taken over by another instance (its owner died). */
+  leaseMs?: number;
+}
+
+type StreamRows = Array<[id: string, fields: string[]]>;
+
+/**
+ * The outbox on Redis: per shard, a hash per message (dedupe + write-ahead record), a sorted set
+ * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
+ * dead-letter stream. A send costs one round trip (`begin`); commits are batched.
+ */
+export class RedisOutbox implements Outbox {
+  readonly shards: number;
+  private readonly leaseMs: number;
+  private pendingCommits: Array<Array<{ record: OutboxRecord; receipt: Receipt }>>;
+  private flushScheduled: Promise<void> | undefined;
+  private readonly lastReclaim = new Map<string, number>();
+
+  constructor(private readonly options: RedisOutboxOptions) {
+    this.shards = options.shards;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pendingCommits = Array.from({ length: this.shards }, () => []);
+  }
+
+  /** Creates the consumer groups (idempotent). */
+  async init(): Promise<void> {
+    const { redis, keys } = this.options;
+    for (let shard = 0; shard < this.shards; shard++) {
+      for (const side of SIDES) {
+        try {
+          await redis.xgroup('CREATE', keys.outbox(shard, side), OUTBOX_GROUP, '0', 'MKSTREAM');
+        } catch (err) {
+          if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err;
+        }
+      }
+    }
+  }
+
+  async begin(record: OutboxRecord, now: number): Promise<BeginResult> {
+    const { redis, keys, inflightGraceMs, dedupeWindowMs } = this.options;
+    const id = record.message.id;
+    const shard = shardOf(id, this.shards);
+    const [status, receipt] = await redis.beginMessage(
+      keys.message(shard, id), keys.intents(shard, record.primary), id, record.fingerprint, JSON.stringify(record),
+      now + inflightGraceMs, dedupeWindowMs,
+    );
+    switch (status) {
+      case 'new':
+        return { status: 'new' };
+      case 'duplicate':
+        return { status: 'duplicate', receipt: JSON.parse(receipt ?? 'null') as Receipt };
+      case 'in_flight':
+        return { status: 'in_flight' };
+      default:
+        return { status: 'mismatch' };
+    }
+  }
+
+  commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
+    this.pendingCommits[shardOf(record.message.id, this.shards)]!.push({ record, receipt });
+    // Everything committed in this turn of the event loop goes in one script call per shard.
+    this.flushScheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushCommits());
+    return this.flushScheduled;
+  }
+
+  private async flushCommits(): Promise<void> {
+    const batches = this.pendingCommits;
+    this.pendingCommits = Array.from({ length: this.shards }, () => []);
+    this.flushScheduled = undefined;
+    const { redis, keys, logger } = this.options;
+    await Promise.all(batches.map(async (batch, shard) => {
+      if (batch.length === 0) return;
+      const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new')];
+      const args: string[] = [];
+      for (const { record, receipt } of batch) {
+        keyList.push(keys.message(shard, record.message.id));
+        args.push(record.message.id, record.primary, record.secondary ?? '-', JSON.stringify(receipt));
+      }
+      try {
+        await redis.commitMessages(keyList.length, ...keyList, ...args);
+      } catch (err) {
+        // Not lost: the intents stay and recovery commits them after the grace.
+        logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
+      }
+    }));
+  }
+
+  async abort(record: OutboxRecord): Promise<void> {
+    const { redis, keys } = this.options;
+    const id = record.message.id;
+    const shard = shardOf(id, this.shards);
+    await redis.abortMessage(keys.message(shard, id), keys.intents(shard, record.primary), id);
+  }
+
+  async lease(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
+    const { redis, keys, consumer } = this.options;
+    const stream = keys.outbox(shard, side);
+    const pipeline = redis.pipeline();
+    pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
+    const reclaimKey = `${side}:${shard}`;
+    const reclaim = now - (this.lastReclaim.get(reclaimKey) ?? 0) > this.leaseMs / 4;
+    if (reclaim) {
+      this.lastReclaim.set(reclaimKey, now);
+      pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
+    }
+    pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max, 'STREAMS', stream, '>');
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    const rows: StreamRows = [];
+    if (reclaim) rows.push(...((results[1]?.[1] as [string, StreamRows] | undefined)?.[1] ?? []));
+    const read = results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null;
+    rows.push(...(read?.[0]?.[1] ?? []));
+    return rows.flatMap(([ref, fields]) => {
+      const write = this.parseEntry(side, shard, ref, fields);
+      return write ? [write] : [];
+    });
+  }
+
+  private parseEntry(side: Side, shard: number, ref: string, fields: string[]): OwedWrite | undefined {
+    let json: string | undefined;
+    let attempt = 0;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'r') json = fields[i + 1];
+      else if (fields[i] === 'a') attempt = Number(fields[i + 1]);
+    }
+    if (!json) return undefined;
+    return { side, shard, kind: 'secondary', record: JSON.parse(json) as OutboxRecord, attempt, ref };
+  }
+
+  async leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
+    const { redis, keys } = this.options;
+    const ids = await redis.leaseIntents(keys.intents(shard, side), now, max, now + this.leaseMs);
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hmget(keys.message(shard, id), 'rec', 'ra');
+    const rows = (await pipeline.exec()) ?? [];
+    const writes: OwedWrite[] = [];
+    rows.forEach(([err, value], i) => {
+      const [json, attempts] = (value as [string | null, string | null] | undefined) ?? [null, null];
+      if (err || !json) return;
+      const record = JSON.parse(json) as OutboxRecord;
+      writes.push({ side, shard, kind: 'recovery', record, attempt: Number(attempts ?? 0), ref: ids[i]! });
+    });
+    return writes;
+  }
+
+  async complete(writes: OwedWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const { redis, keys } = this.options;
+    const byStream = new Map<string, string[]>();
+    for (const write of writes) {
+      const stream = keys.outbox(write.shard, write.side);
+      const refs = byStream.get(stream) ?? [];
+      refs.push(write.ref);
+      byStream.set(stream, refs);
+    }
+    const pipeline = redis.pipeline();
+    for (const [stream, refs] of byStream) {
+      pipeline.xack(stream, OUTBOX_GROUP, ...refs);
+      pipeline.xdel(stream, ...refs);
+    }
+    await pipeline.exec();
+  }
+
+  async retry(write: OwedWrite, dueAt: number): Promise<void> {
+    const { redis, keys } = this.options;
+    if (write.kind === 'recovery') {
+      await redis.pipeline()
+        .hincrby(keys.message(write.shard, write.ref), 'ra', 1)
+        .zadd(keys.intents(write.shard, write.side), dueAt, write.ref)
+        .exec();
+      return;
+    }
+    await redis.retryWrite(
+      keys.outbox(write.shard, write.side), keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref,
+      dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`,
+    );
+  }
+
+  async deadLetter(write: OwedWrite, reason: string, now: number): Promise<void> {
+    const { redis, keys, deadLetterMaxLen } = this.options;
+    const attempts = write.attempt + 1;
+    if (write.kind === 'recovery') {
+      await redis.deadLetterIntent(
+        keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), keys.deadLetters(write.shard, write.side),
+        write.ref, deadLetterMaxLen, attempts, reason, now,
+      );
+      return;
+    }
+    await redis.deadLetterWrite(
+      keys.outbox(write.shard, write.side), keys.deadLetters(write.shard, write.side), OUTBOX_GROUP, write.ref,
+      deadLetterMaxLen, JSON.stringify(write.record), attempts, reason, now,
+    );
+  }
+
+  async counts(): Promise<OutboxCounts> {
+    const { redis, keys } = this.options;
+    const pipeline = redis.pipeline();
+    for (let shard = 0; shard < this.shards; shard++) {
+      for (const side of SIDES) {
+        pipeline.xlen(keys.outbox(shard, side));
+        pipeline.zcard(keys.retries(shard, side));
+        pipeline.xlen(keys.deadLetters(shard, side));
+        pipeline.zcard(keys.intents(shard, side));
+      }
+    }
+    const values = ((await pipeline.exec()) ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    const counts: OutboxCounts = { owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0 };
+    let i = 0;
+    for (let shard = 0; shard < this.shards; shard++) {
+      for (const side of SIDES) {
+        const queued = values[i++]!;
+        const retrying = values[i++]!;
+        counts.owed[side] += queued + retrying;
+        counts.retrying[side] += retrying;
+        counts.deadLettered[side] += values[i++]!;
+        counts.unconfirmed += values[i++]!;
+      }
+    }
+    return counts;
+  }
+
+  async deadLetters(side: Side, limit: number): Promise<DeadLetter[]> {
+    const { redis, keys } = this.options;
+    const letters: DeadLetter[] = [];
+    for (let shard = 0; shard < this.shards; shard++) {
+      const rows = (await redis.xrevrange(keys.deadLetters(shard, side), '+', '-', 'COUNT', limit)) as StreamRows;
+      for (const [ref, fields] of rows) {
+        const get = (name: string): string => fields[fields.indexOf(name) + 1] ?? '';
+        letters.push({ ref, side, record: JSON.parse(get('r')) as OutboxRecord, attempts: Number(get('a')), reason: get('why'), at: Number(get('at')) });
+      }
+    }
+    return letters.sort((a, b) => b.at - a.at).slice(0, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.flushScheduled;
+  }
+}

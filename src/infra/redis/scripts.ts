@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import type { Redis, Result } from 'ioredis';
+
+/** Lua files live in src/ (they ship as they are); this module sits in dist/src/infra/redis. */
+const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
+
+/** name → file; the number in a file's name is its key count, none = variable (first arg). */
+const SCRIPTS = {
+  casState: 'cas-state-2.lua',
+  beginMessage: 'begin-2.lua',
+  commitMessages: 'commit.lua',
+  abortMessage: 'abort-2.lua',
+  leaseIntents: 'lease-intents-1.lua',
+  promoteRetries: 'promote-retries-2.lua',
+  retryWrite: 'retry-2.lua',
+  deadLetterWrite: 'dead-letter-2.lua',
+  deadLetterIntent: 'dead-letter-intent-3.lua',
+} as const;
+
+type Arg = string | number;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
+    beginMessage(message: string, intents: string, id: string, fingerprint: string, record: string, dueAt: Arg, ttlMs: Arg): Result<string[], Context>;
+    commitMessages(numKeys: number, ...keysThenArgs: Arg[]): Result<number, Context>;
+    abortMessage(message: string, intents: string, id: string): Result<number, Context>;
+    leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
+    promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;
+    retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string): Result<number, Context>;
+    deadLetterWrite(stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg): Result<string, Context>;
+    deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg): Result<number, Context>;
+  }
+}
+
+/** Loads every script once per connection (EVALSHA, falling back to EVAL after a Redis restart). */
+export function defineScripts(redis: Redis): void {
+  for (const [name, file] of Object.entries(SCRIPTS)) {
+    const keyCount = /-(\d+)\.lua$/.exec(file)?.[1];
+    const lua = readFileSync(new URL(file, LUA_DIR), 'utf8');
+    redis.defineCommand(name, keyCount === undefined ? { lua } : { lua, numberOfKeys: Number(keyCount) });
+  }
+}

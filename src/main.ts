@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createAdapter } from './adapters/create-adapter.js';
+import { MemoryAdapter } from './adapters/memory-adapter.js';
+import type { Config } from './config/load-config.js';
+import { SIDES, type Side } from './domain/message.js';
+import { cutoverApp } from './http/app.js';
+import type { AppServices, ReadinessReport } from './http/app-services.js';
+import { TokenAuth } from './http/auth.js';
+import { UnleashEligibility } from './infra/flags/unleash-eligibility.js';
+import { createLogger } from './infra/logger.js';
+import { MemoryOutbox } from './infra/memory/memory-outbox.js';
+import { MemoryStateStore } from './infra/memory/memory-state-store.js';
+import { Metrics } from './infra/metrics.js';
+import { RedisKeys } from './infra/redis/keys.js';
+import { connectRedis } from './infra/redis/redis-connection.js';
+import { RedisOutbox } from './infra/redis/redis-outbox.js';
+import { RedisStateStore } from './infra/redis/redis-state-store.js';
+import { InstrumentedAdapter } from './services/instrumented-adapter.js';
+import { OutboxWorker } from './services/outbox-worker.js';
+import type { Outbox } from './services/ports/outbox.js';
+import type { StateStore } from './services/ports/state-store.js';
+import { ReadHistory } from './services/read-history.js';
+import { RolloutControl } from './services/rollout-control.js';
+import { Router } from './services/router.js';
+import { SendMessage } from './services/send-message.js';
+import { StateView } from './services/state-view.js';
+
+export interface Cutover {
+  app: FastifyInstance;
+  services: AppServices;
+  instanceId: string;
+  /** Loads state and flags and starts the outbox workers; retries while Redis is away. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CreateOptions {
+  logger?: Logger;
+  instanceId?: string;
+}
+
+const AUDIT_MAX_LEN = 100_000;
+const COUNTS_EVERY_MS = 1_000;
+
+/** The composition root: every part is chosen and wired here, and nowhere else. */
+export async function createCutover(config: Config, options: CreateOptions = {}): Promise<Cutover> {
+  const logger = options.logger ?? createLogger(config.http.logLevel);
+  const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const metrics = new Metrics();
+
+  const redisConnections: Redis[] = [];
+  let stateStore: StateStore;
+  let outbox: Outbox;
+  let initOutbox: () => Promise<void> = async () => {};
+  if (config.redis.url) {
+    const redis = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'commands' });
+    const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
+    redisConnections.push(redis, subscriber);
+    const keys = new RedisKeys(config.migration);
+    stateStore = new RedisStateStore({ redis, subscriber, keys, auditMaxLen: AUDIT_MAX_LEN, logger });
+    const redisOutbox = new RedisOutbox({
+      redis, keys, shards: config.redis.shards, consumer: instanceId, dedupeWindowMs: config.outbox.dedupeWindowMs,
+      inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger,
+    });
+    outbox = redisOutbox;
+    initOutbox = () => redisOutbox.init();
+  } else {
+    stateStore = new MemoryStateStore(AUDIT_MAX_LEN);
+    outbox = new MemoryOutbox({
+      dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
+    });
+  }
+
+  const eligibility = new UnleashEligibility({
+    flagName: config.flags.flagName, bootstrapFile: config.flags.bootstrapFile, url: config.flags.unleashUrl, token: config.flags.unleashToken,
+    refreshIntervalMs: config.flags.refreshIntervalMs, fallback: config.flags.fallbackEligible, instanceId, logger,
+  });
+
+  const rawSides = { old: createAdapter(config.sides.old, logger), new: createAdapter(config.sides.new, logger) };
+  const sides = {
+    old: new InstrumentedAdapter('old', rawSides.old, metrics),
+    new: new InstrumentedAdapter('new', rawSides.new, metrics),
+  };
+
+  const stateView = new StateView({ store: stateStore, migration: config.migration, pollIntervalMs: config.state.pollIntervalMs, logger, telemetry: metrics });
+  stateView.onChange((state, previous) => {
+    if (state.rollback && !previous?.rollback) metrics.rollbackSeen(state.rollback.trigger);
+    if (previous) logger.info({ stateVersion: state.version, stage: state.stage, percent: state.percent, rolledBack: state.rollback !== null }, 'routing by a new state');
+  });
+  const router = new Router(stateView, eligibility, config.flags.flagName);
+
+  const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
+    side, adapter: sides[side], outbox, telemetry: metrics, logger, concurrency: config.outbox.concurrency,
+    maxAttempts: config.outbox.maxAttempts, backoffBaseMs: config.outbox.backoffBaseMs, backoffMaxMs: config.outbox.backoffMaxMs,
+  })])) as Record<Side, OutboxWorker>;
+
+  const sendMessage = new SendMessage({ router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake() });
+  const readHistory = new ReadHistory({ router, sides });
+  const control = new RolloutControl({ store: stateStore, view: stateView, logger });
+  const auth = new TokenAuth(config.admin.tokens);
+
+  let flagsReady = false;
+  let outboxReady = !config.redis.url;
+  const readiness = async (): Promise<ReadinessReport> => {
+    const checks: ReadinessReport['checks'] = {
+      state: stateView.loaded ? { ok: true } : { ok: false, detail: 'rollout state not loaded yet' },
+      flags: flagsReady ? { ok: true } : { ok: false, detail: 'flags not synchronized yet' },
+      outbox: outboxReady && redisConnections.every((r) => r.status === 'ready') ? { ok: true } : { ok: false, detail: 'redis not reachable' },
+    };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  };
+
+  const services: AppServices = {
+    config, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness,
+    memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
+  };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    logController: new LogController({ disableRequestLogging: !config.http.logRequests }),
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(cutoverApp, { services });
+
+  let countsTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const publishCounts = async (): Promise<void> => {
+    try {
+      metrics.outboxCounts(await outbox.counts());
+    } catch {
+      // Redis away: the gauges keep their last values; the state-age gauge tells the story.
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await initOutbox();
+        outboxReady = true;
+        await stateView.start();
+        break;
+      } catch (err) {
+        if (attempt % 10 === 0) logger.warn({ err: { message: (err as Error).message } }, 'cannot load rollout state yet; retrying (sends answer 503 meanwhile)');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    await eligibility.ready();
+    flagsReady = true;
+    for (const side of SIDES) workers[side].start();
+    countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
+    countsTimer.unref();
+  };
+
+  const close = async (): Promise<void> => {
+    stopped = true;
+    clearInterval(countsTimer);
+    await app.close();
+    await Promise.all(SIDES.map((side) => workers[side].stop()));
+    stateView.stop();
+    await outbox.close();
+    await stateStore.close();
+    await eligibility.close();
+    await Promise.all(SIDES.map((side) => sides[side].close()));
+    await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
+  };
+
+  return { app, services, instanceId, start, close };
+}

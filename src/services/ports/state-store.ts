@@ -1,0 +1,32 @@
+import type { RolloutState } from '../../domain/rollout-state.js';
+
+/** One audited change: who, in what role, why, and the state before and after. */
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  role: 'operator' | 'viewer' | 'system' | 'guard' | 'break-glass';
+  action: string;
+  reason?: string;
+  before: RolloutState | null;
+  after: RolloutState;
+}
+
+export type CasResult =
+  | { ok: true; state: RolloutState }
+  | { ok: false; current: RolloutState | null };
+
+/**
+ * The versioned rollout record. Writes are compare-and-set on `version` and carry their audit
+ * entry in the same atomic step, so a state never changes unaudited.
+ */
+export interface StateStore {
+  /** The stored state, or null when this migration has none yet. */
+  read(): Promise<RolloutState | null>;
+  /** Writes `next` iff the stored version is `expectedVersion` (0 = none stored yet). */
+  compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult>;
+  /** Calls `onChange` with every state another writer publishes. Returns an unsubscribe. */
+  subscribe(onChange: (state: RolloutState) => void): () => void;
+  /** Newest audit entries first. */
+  audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>>;
+  close(): Promise<void>;
+}

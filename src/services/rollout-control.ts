@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import { StateUnavailableError, VersionConflictError } from '../domain/errors.js';
+import type { RolloutState } from '../domain/rollout-state.js';
+import { applyChange, type StateChange } from '../domain/transitions.js';
+import type { AuditEntry, StateStore } from './ports/state-store.js';
+import type { StateView } from './state-view.js';
+
+export interface Actor {
+  name: string;
+  role: AuditEntry['role'];
+}
+
+export interface ChangeOutcome {
+  state: RolloutState;
+  changed: boolean;
+  note?: string;
+}
+
+const CAS_ATTEMPTS = 5;
+
+/**
+ * Changes the rollout state: the one path for people, the CLI's break glass and the guard.
+ * Every write is compare-and-set on the version and audited in the same atomic step. With an
+ * `expectedVersion` a conflict is the caller's to resolve (409); without one it re-reads and retries.
+ */
+export class RolloutControl {
+  constructor(
+    private readonly deps: { store: StateStore; view?: StateView; logger: Logger; clock?: () => number },
+  ) {}
+
+  async change(actor: Actor, change: StateChange, options: { reason?: string; expectedVersion?: number } = {}): Promise<ChangeOutcome> {
+    const clock = this.deps.clock ?? Date.now;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const current = await this.read();
+      if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
+        throw new VersionConflictError(`state is at version ${current.version}, not ${options.expectedVersion}: someone changed it; re-read and decide again`, { details: { current } });
+      }
+      const { next, note } = applyChange(current, change, actor.name, new Date(clock()));
+      if (!next) return { state: current, changed: false, note };
+      const audit: AuditEntry = {
+        at: next.updatedAt, actor: actor.name, role: actor.role, action: change.type, reason: options.reason ?? reasonOf(change), before: current, after: next,
+      };
+      const result = await this.deps.store.compareAndSet(current.version, next, audit);
+      if (result.ok) {
+        this.deps.view?.accept(result.state);
+        this.deps.logger.info({ actor: actor.name, role: actor.role, action: change.type, reason: audit.reason, stateVersion: next.version, stage: next.stage, percent: next.percent, rolledBack: next.rollback !== null }, 'rollout state changed');
+        return { state: result.state, changed: true };
+      }
+      if (options.expectedVersion !== undefined) {
+        throw new VersionConflictError('state changed while this change was applied; re-read and decide again', { details: { current: result.current } });
+      }
+    }
+    throw new VersionConflictError(`state kept changing; ${CAS_ATTEMPTS} tries lost the race. Try again`);
+  }
+
+  private async read(): Promise<RolloutState> {
+    let state: RolloutState | null;
+    try {
+      state = await this.deps.store.read();
+    } catch (err) {
+      throw new StateUnavailableError('the state store (Redis) is unreachable; no change was made. For an emergency rollback use: cutover rollback --redis URL --reason "..."', { retryAfterSeconds: 1, cause: err });
+    }
+    if (!state) throw new StateUnavailableError('no rollout state stored yet; start a gateway first', { retryAfterSeconds: 1 });
+    return state;
+  }
+}
+
+function reasonOf(change: StateChange): string | undefined {
+  return change.type === 'rollback' ? change.reason : undefined;
+}

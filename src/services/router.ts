@@ -1,0 +1,35 @@
+import { bucketOf } from '../domain/bucket.js';
+import type { Peer } from '../domain/message.js';
+import { decideRoute, type RouteDecision } from '../domain/route.js';
+import type { RolloutState } from '../domain/rollout-state.js';
+import type { Eligibility } from './ports/eligibility.js';
+import type { StateView } from './state-view.js';
+
+export interface Route extends RouteDecision {
+  bucket: number;
+  eligible: boolean;
+  state: RolloutState;
+}
+
+/** Channels hash apart from users so a channel and a user with the same id are independent. */
+export function stickyKey(peer: Peer): string {
+  return peer.type === 'user' ? peer.id : `channel:${peer.id}`;
+}
+
+/**
+ * The route of one peer: the same function answers route lookups and sends, so they always agree.
+ * `groupId` is the Unleash flag name, as in Unleash's flexibleRollout.
+ */
+export class Router {
+  constructor(
+    private readonly stateView: StateView,
+    private readonly eligibility: Eligibility,
+    private readonly groupId: string,
+  ) {}
+
+  route(peer: Peer, state: RolloutState = this.stateView.current()): Route {
+    const bucket = bucketOf(this.groupId, stickyKey(peer));
+    const eligible = this.eligibility.isEligible(peer);
+    return { ...decideRoute(state, bucket, eligible), bucket, eligible, state };
+  }
+}

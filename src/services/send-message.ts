@@ -1,0 +1,134 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AdapterError, toAdapterError } from '../adapters/adapter-error.js';
+import { deliver, type MessagingAdapter } from '../adapters/messaging-adapter.js';
+import {
+  IdempotencyMismatchError, MessageInFlightError, OutboxUnavailableError, RejectedBySideError, SideUnavailableError,
+} from '../domain/errors.js';
+import type { OutboundMessage, Peer, Side } from '../domain/message.js';
+import type { Outbox, OutboxRecord, Receipt } from './ports/outbox.js';
+import type { Telemetry } from './ports/telemetry.js';
+import type { Router } from './router.js';
+
+export interface SendInput {
+  /** The caller's idempotency key; generated when absent. */
+  id?: string;
+  from: string;
+  to: Peer;
+  payload: string;
+  kind?: string;
+}
+
+export interface SendOutcome extends Receipt {
+  /** True when this id was already accepted and this reply repeats the first one. */
+  duplicate: boolean;
+}
+
+export interface SendMessageDeps {
+  router: Router;
+  outbox: Outbox;
+  sides: Record<Side, MessagingAdapter>;
+  telemetry: Telemetry;
+  logger: Logger;
+  /** Called after a commit, so local outbox workers pick the secondary up at once. */
+  onCommitted?: (secondary: Side) => void;
+  clock?: () => number;
+}
+
+/**
+ * Accepts one message: decide the route, append to the write-ahead outbox (the commit point, one
+ * Redis round trip), write the primary, reply; the secondary is written by the outbox workers.
+ * If the primary refuses, the append is undone, so an error reply leaves nothing half-written.
+ */
+export class SendMessage {
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: SendMessageDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  async send(input: SendInput): Promise<SendOutcome> {
+    const { router, outbox, sides, telemetry } = this.deps;
+    const route = router.route(input.to);
+    const now = this.clock();
+    const message: OutboundMessage = {
+      id: input.id ?? randomUUID(),
+      from: input.from,
+      to: input.to,
+      payload: input.payload,
+      sentAt: now,
+    };
+    if (input.kind !== undefined) message.kind = input.kind;
+    const record: OutboxRecord = {
+      message,
+      primary: route.primary,
+      secondary: route.secondary,
+      stateVersion: route.state.version,
+      fingerprint: fingerprint(input),
+    };
+
+    const begun = await this.begin(record, now);
+    if (begun.status === 'duplicate') {
+      telemetry.message(begun.receipt.primary, 'duplicate');
+      return { ...begun.receipt, duplicate: true };
+    }
+    if (begun.status === 'in_flight') {
+      throw new MessageInFlightError(`message ${message.id} is still being delivered; retry shortly with the same id`, { retryAfterSeconds: 1 });
+    }
+    if (begun.status === 'mismatch') {
+      throw new IdempotencyMismatchError(`message id ${message.id} was already used for a different message; use a new id`);
+    }
+
+    try {
+      await deliver(sides[route.primary], message);
+    } catch (err) {
+      await this.abort(record);
+      throw this.primaryFailure(route.primary, toAdapterError(err));
+    }
+    const receipt: Receipt = {
+      id: message.id, primary: route.primary, secondary: route.secondary, stateVersion: route.state.version, acceptedAt: now,
+    };
+    void outbox.commit(record, receipt).then(() => {
+      if (route.secondary) this.deps.onCommitted?.(route.secondary);
+    });
+    telemetry.message(route.primary, 'accepted');
+    return { ...receipt, duplicate: false };
+  }
+
+  private async begin(record: OutboxRecord, now: number) {
+    try {
+      return await this.deps.outbox.begin(record, now);
+    } catch (err) {
+      this.deps.telemetry.message(record.primary, 'failed');
+      throw new OutboxUnavailableError('the outbox (Redis) is unreachable, so the message cannot be accepted durably; retry shortly', {
+        retryAfterSeconds: 1, cause: err,
+      });
+    }
+  }
+
+  private async abort(record: OutboxRecord): Promise<void> {
+    try {
+      await this.deps.outbox.abort(record);
+    } catch (err) {
+      // Cannot undo: recovery will deliver it after the grace; a retry with the same id stays safe.
+      this.deps.logger.error({ err: { message: (err as Error).message }, messageId: record.message.id }, 'outbox abort failed; the message may still be delivered by recovery');
+    }
+  }
+
+  private primaryFailure(primary: Side, error: AdapterError): Error {
+    this.deps.telemetry.message(primary, error.retryable ? 'failed' : 'rejected');
+    if (!error.retryable) {
+      return new RejectedBySideError(`the ${primary} side refused the message: ${error.message}`, { details: { side: primary, vendorCode: error.vendorCode }, cause: error });
+    }
+    return new SideUnavailableError(`the ${primary} side did not accept the message (${error.failure}); nothing was stored, retry with the same id`, {
+      retryAfterSeconds: 1, details: { side: primary, failure: error.failure }, cause: error,
+    });
+  }
+}
+
+/** Content hash: tells a retry of the same message from a reused id. */
+function fingerprint(input: SendInput): string {
+  return createHash('sha1')
+    .update(`${input.from}\u0000${input.to.type}\u0000${input.to.id}\u0000${input.kind ?? ''}\u0000${input.payload}`)
+    .digest('base64url');
+}
