@@ -19,6 +19,8 @@ export interface AppOptions {
 export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { services }) => {
   app.decorate('services', services);
   installErrorHandler(app);
+  // The API speaks JSON only: any other body type is a 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {

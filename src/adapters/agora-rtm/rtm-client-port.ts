@@ -1,0 +1,18 @@
+import type { RTMClient, RTMHistory } from 'agora-rtm-sdk';
+
+/**
+ * The slice of agora-rtm-sdk's client that Cutover uses, taken from the SDK's own declarations so
+ * that an API change in the SDK breaks our build (and the fake's) instead of production.
+ * Type-only: importing this never loads the SDK, so the main thread stays free of DOM globals.
+ */
+export type RtmClientPort = Pick<
+  RTMClient,
+  'login' | 'logout' | 'publish' | 'renewToken' | 'addEventListener'
+> & {
+  history: Pick<RTMHistory, 'getMessages'>;
+};
+
+/** What `workerData.clientModule` must export to stand in for the SDK (tests only). */
+export interface RtmClientModule {
+  createRtmClient(appId: string, userId: string): RtmClientPort;
+}

@@ -1,0 +1,56 @@
+import type { HistoryQuery, OutboundMessage } from '../../domain/message.js';
+import type { AdapterFailure } from '../adapter-error.js';
+import type { AdapterHealth } from '../messaging-adapter.js';
+
+/** What the main thread hands the worker at spawn (`workerData`). Holds the token: never log it. */
+export interface AgoraRtmWorkerData {
+  appId: string;
+  userId: string;
+  token: string;
+  timeoutMs: number;
+  /** Absolute path of a module exporting `createRtmClient`, used instead of the SDK (tests). */
+  clientModule?: string;
+}
+
+/** Every operation the worker answers, with its arguments and result. */
+export interface WorkerOps {
+  sendToUser: { args: [message: OutboundMessage]; result: void };
+  sendToChannel: { args: [message: OutboundMessage]; result: void };
+  history: { args: [query: HistoryQuery]; result: OutboundMessage[] };
+  health: { args: []; result: AdapterHealth };
+  close: { args: []; result: void };
+}
+
+export type WorkerOp = keyof WorkerOps;
+
+export type WorkerRequest = {
+  [K in WorkerOp]: { id: number; op: K; args: WorkerOps[K]['args'] };
+}[WorkerOp];
+
+/** An AdapterError flattened for postMessage (structured clone drops the class). */
+export interface WorkerFailure {
+  failure: AdapterFailure;
+  message: string;
+  vendorCode?: string | number;
+}
+
+export type WorkerResponse =
+  | { type: 'response'; id: number; ok: true; result: WorkerOps[WorkerOp]['result'] }
+  | { type: 'response'; id: number; ok: false; error: WorkerFailure };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A log line from the worker: `sdk` is the SDK's own console, `adapter` is ours. */
+export interface WorkerLog {
+  type: 'log';
+  source: 'sdk' | 'adapter';
+  level: LogLevel;
+  text: string;
+}
+
+/** Sent once the client exists; requests posted before are answered after it. */
+export interface WorkerReady {
+  type: 'ready';
+}
+
+export type WorkerToMain = WorkerReady | WorkerResponse | WorkerLog;
