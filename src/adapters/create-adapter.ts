@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { SideConfig } from '../config/config-schema.js';
+import { parseDuration } from '../config/duration.js';
+import { AgoraRtmAdapter } from './agora-rtm/agora-rtm-adapter.js';
+import { HttpLegacyAdapter } from './http-legacy-adapter.js';
+import { MemoryAdapter } from './memory-adapter.js';
+import type { MessagingAdapter } from './messaging-adapter.js';
+
+/** The adapter a side's config names. Durations were validated by the config schema. */
+export function createAdapter(config: SideConfig, logger: Logger): MessagingAdapter {
+  switch (config.type) {
+    case 'memory': {
+      const adapter = new MemoryAdapter();
+      adapter.setFaults({ latencyMs: config.latencyMs, errorRate: config.errorRate });
+      return adapter;
+    }
+    case 'http-legacy':
+      return new HttpLegacyAdapter({
+        baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: parseDuration(config.timeout)!, retries: config.retries, connections: config.connections,
+      });
+    case 'agora-rtm':
+      return new AgoraRtmAdapter({ appId: config.appId, userId: config.userId, token: config.token, timeoutMs: parseDuration(config.timeout)! }, logger);
+  }
+}

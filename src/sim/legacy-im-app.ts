@@ -1,0 +1,277 @@
+import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { Type, type FastifyPluginAsyncTypebox, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Conversation, OutboundMessage } from '../domain/message.js';
+import { LegacyImStore } from './legacy-im-store.js';
+
+/** Faults the simulated server can be told to have at run time. */
+export interface SimFaults {
+  /** Added before every contract call is answered (not /_sim), in milliseconds. */
+  latencyMs: number;
+  /** Share of message PUTs answered with `status`, 0..1. */
+  errorRate: number;
+  /** When true every contract call, /health included, answers 503. */
+  down: boolean;
+  /** The status of an injected PUT failure. */
+  status: number;
+  /** Store the message and then answer the failure: the ambiguous case that forces a client retry. */
+  failAfterStore: boolean;
+}
+
+export interface SimStats {
+  stored: number;
+  duplicatesSuppressed: number;
+  /** Every message PUT that reached the server, whatever it answered. */
+  puts: number;
+  failuresInjected: number;
+}
+
+export interface LegacyImServerOptions {
+  /** When set, contract calls need `Authorization: Bearer <apiKey>`; /_sim never does. */
+  apiKey?: string;
+  /** Append-only JSON-lines file: reloaded at start, appended on every new message. */
+  dataFile?: string;
+  /** Reported by /health, to tell two sims apart. */
+  name?: string;
+  logger?: FastifyServerOptions['logger'];
+  /** Source of randomness for `errorRate` (tests pass a fixed one). */
+  random?: () => number;
+}
+
+export type LegacyImServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false };
+const MAX_LIMIT = 1000;
+
+const Id = Type.String({ minLength: 1, maxLength: 256 });
+const PeerSchema = Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('channel')]), id: Id });
+const MessageSchema = Type.Object({
+  id: Id,
+  from: Id,
+  to: PeerSchema,
+  payload: Type.String({ maxLength: 65_536 }),
+  kind: Type.Optional(Type.String({ maxLength: 64 })),
+  sentAt: Type.Integer({ minimum: 0 }),
+});
+const PutBody = Type.Object(
+  {
+    /** Optional echo of the path id, so a client can send its message object as is. */
+    id: Type.Optional(Id),
+    from: Id,
+    to: PeerSchema,
+    payload: Type.String({ maxLength: 65_536 }),
+    kind: Type.Optional(Type.String({ maxLength: 64 })),
+    sentAt: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+const PutReply = Type.Object({ id: Type.String(), created: Type.Boolean() });
+const HistoryQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
+  before: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+const HistoryReply = Type.Object({ messages: Type.Array(MessageSchema) });
+const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
+const FaultsSchema = Type.Object({
+  latencyMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+  errorRate: Type.Number({ minimum: 0, maximum: 1 }),
+  down: Type.Boolean(),
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  failAfterStore: Type.Boolean(),
+});
+const FaultsPatch = Type.Partial(FaultsSchema, { additionalProperties: false });
+const StatsSchema = Type.Object({
+  stored: Type.Integer(),
+  duplicatesSuppressed: Type.Integer(),
+  puts: Type.Integer(),
+  failuresInjected: Type.Integer(),
+});
+
+/** Mutable run-time state shared by the contract routes and the control API. */
+interface SimState {
+  faults: SimFaults;
+  duplicatesSuppressed: number;
+  puts: number;
+  failuresInjected: number;
+}
+
+/**
+ * A typical incumbent REST IM server (docs/legacy-rest-contract.md) with a sim-only control API under
+ * /_sim for fault injection and loss checks. Used by the CLI entry and in-process by tests.
+ */
+export function buildLegacyImServer(options: LegacyImServerOptions = {}): LegacyImServer {
+  const { store, load } = LegacyImStore.open(options.dataFile);
+  const app: LegacyImServer = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>();
+  if (load.skipped > 0) app.log.warn({ dataFile: options.dataFile, ...load }, 'skipped unreadable lines in the data file');
+
+  const state: SimState = { faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0 };
+  const deps: RouteDeps = {
+    store,
+    state,
+    name: options.name ?? 'legacy-im',
+    random: options.random ?? Math.random,
+    authorization: options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${options.apiKey}`),
+  };
+
+  app.addHook('onClose', async () => store.close());
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url}`)),
+  );
+  void app.register(contractRoutes, deps);
+  void app.register(simRoutes, { ...deps, prefix: '/_sim' });
+  return app;
+}
+
+interface RouteDeps {
+  store: LegacyImStore;
+  state: SimState;
+  name: string;
+  random: () => number;
+  /** The whole expected Authorization header, or undefined when no key is required. */
+  authorization: Buffer | undefined;
+}
+
+const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, name, random, authorization }) => {
+  // Hooks registered here are encapsulated: they guard the contract routes and never /_sim.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'PUT') state.puts++;
+    const { latencyMs, down } = state.faults;
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (down) {
+      state.failuresInjected++;
+      return reply.code(503).send(errorBody('unavailable', 'server is down (fault injected)'));
+    }
+    if (authorization !== undefined && !authorized(request.headers.authorization, authorization)) {
+      return reply.code(401).send(errorBody('unauthorized', 'missing or wrong bearer token'));
+    }
+    return undefined;
+  });
+
+  app.get('/health', { schema: { response: { 200: Type.Object({ ok: Type.Boolean(), name: Type.String() }) } } }, async () => ({
+    ok: true,
+    name,
+  }));
+
+  app.put(
+    '/v1/messages/:id',
+    { schema: { params: Type.Object({ id: Id }), body: PutBody, response: { 200: PutReply, 201: PutReply, '4xx': ErrorReply, '5xx': ErrorReply } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const body = request.body;
+      if (body.id !== undefined && body.id !== id) {
+        return reply.code(422).send(errorBody('id_mismatch', `body id ${body.id} differs from path id ${id}`));
+      }
+      const { errorRate, failAfterStore, status } = state.faults;
+      const inject = errorRate > 0 && random() < errorRate;
+      if (inject && !failAfterStore) return injectedFailure(reply, state, status);
+
+      const message: OutboundMessage = { id, from: body.from, to: { type: body.to.type, id: body.to.id }, payload: body.payload, sentAt: body.sentAt };
+      if (body.kind !== undefined) message.kind = body.kind;
+      const created = store.add(message);
+      if (!created) state.duplicatesSuppressed++;
+
+      if (inject) return injectedFailure(reply, state, status);
+      return reply.code(created ? 201 : 200).send({ id, created });
+    },
+  );
+
+  app.get(
+    '/v1/conversations/user/:a/:b/messages',
+    { schema: { params: Type.Object({ a: Id, b: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } } },
+    async (request) => history(store, { type: 'user', a: request.params.a, b: request.params.b }, request.query),
+  );
+
+  app.get(
+    '/v1/conversations/channel/:id/messages',
+    { schema: { params: Type.Object({ id: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } } },
+    async (request) => history(store, { type: 'channel', id: request.params.id }, request.query),
+  );
+};
+
+const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state }) => {
+  app.get('/faults', { schema: { response: { 200: FaultsSchema } } }, async () => state.faults);
+
+  app.post(
+    '/faults',
+    {
+      schema: { body: FaultsPatch, response: { 200: FaultsSchema, 400: ErrorReply } },
+      // The validator strips unknown keys; a typo in a fault name must fail loudly instead.
+      preValidation: async (request, reply) => {
+        const body: unknown = request.body;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+        const unknown = Object.keys(body).filter((key) => !(key in NO_FAULTS));
+        if (unknown.length > 0) return reply.code(400).send(errorBody('bad_request', `unknown fault: ${unknown.join(', ')}`));
+        return undefined;
+      },
+    },
+    async (request) => {
+      state.faults = { ...state.faults, ...request.body };
+      return state.faults;
+    },
+  );
+
+  app.get('/stats', { schema: { response: { 200: StatsSchema } } }, async (): Promise<SimStats> => ({
+    stored: store.size,
+    duplicatesSuppressed: state.duplicatesSuppressed,
+    puts: state.puts,
+    failuresInjected: state.failuresInjected,
+  }));
+
+  app.get('/messages', { schema: { response: { 200: Type.Object({ ids: Type.Array(Type.String()) }) } } }, async () => ({
+    ids: store.ids(),
+  }));
+
+  app.post('/reset', async () => {
+    store.clear();
+    state.faults = { ...NO_FAULTS };
+    state.duplicatesSuppressed = 0;
+    state.puts = 0;
+    state.failuresInjected = 0;
+    return { ok: true };
+  });
+};
+
+function history(store: LegacyImStore, conversation: Conversation, query: Static<typeof HistoryQuery>): Static<typeof HistoryReply> {
+  return { messages: store.history(conversation, query.limit, query.before) };
+}
+
+function injectedFailure(reply: FastifyReply, state: SimState, status: number): FastifyReply {
+  state.failuresInjected++;
+  return reply.code(status).send(errorBody('injected', `injected failure (HTTP ${status})`));
+}
+
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  if (header === undefined) return false;
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function errorBody(code: string, message: string): Static<typeof ErrorReply> {
+  return { error: { code, message } };
+}
+
+function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.validation) return reply.code(400).send(errorBody('bad_request', error.message));
+  const status = error.statusCode ?? 500;
+  if (status < 500) return reply.code(status).send(errorBody(error.code ?? 'bad_request', error.message));
+  request.log.error({ err: error }, 'request failed');
+  return reply.code(500).send(errorBody('internal', 'internal error'));
+}

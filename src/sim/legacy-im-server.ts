@@ -1,0 +1,104 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { buildLegacyImServer, type LegacyImServer } from './legacy-im-app.js';
+
+/** After this long, a graceful stop drops the connections still open (slow injected replies). */
+const SHUTDOWN_GRACE_MS = 2_000;
+
+interface CliOptions {
+  port: number;
+  host: string;
+  data?: string;
+  apiKey?: string;
+  name: string;
+  logLevel: string;
+  exitWithStdin: boolean;
+}
+
+const program = new Command('legacy-im-server')
+  .description(
+    'A simulated incumbent REST IM server (docs/legacy-rest-contract.md) with fault injection under /_sim.\n' +
+      'Once it accepts connections it prints one JSON line on stdout:\n' +
+      '  {"event":"listening","port":<n>,"url":"http://127.0.0.1:<n>","name":"<name>"}\n' +
+      'Logs go to stderr. SIGTERM or SIGINT closes it cleanly (the data file is synced).',
+  )
+  .option('--port <n>', 'TCP port to listen on; 0 picks a free one', parsePort, 0)
+  .option('--host <address>', 'address to bind', '127.0.0.1')
+  .option('--data <file>', 'keep messages in FILE as append-only JSON lines, reloaded at start')
+  .addOption(
+    new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on every contract route').env('LEGACY_IM_API_KEY'),
+  )
+  .option('--name <name>', 'name reported by /health and the listening line', 'legacy-im')
+  .addOption(
+    new Option('--log-level <level>', 'log level (to stderr)')
+      .choices(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      .default('warn'),
+  )
+  .option('--exit-with-stdin', 'exit when stdin closes, so a harness that dies leaves no orphan behind', false);
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  return port;
+}
+
+/** The address clients should dial: a wildcard bind is reachable on loopback. */
+function dialHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<CliOptions>();
+  let app: LegacyImServer;
+  try {
+    app = buildLegacyImServer({
+      apiKey: options.apiKey,
+      dataFile: options.data,
+      name: options.name,
+      logger: { level: options.logLevel, stream: process.stderr },
+    });
+  } catch (err) {
+    return fail(err);
+  }
+
+  // Handlers go in before the listening line: a harness may signal the moment it reads it.
+  let closing = false;
+  const stop = (why: string): void => {
+    if (closing) process.exit(1); // a second signal means "now"
+    closing = true;
+    app.log.info({ why }, 'closing');
+    setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`legacy-im-server: close failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (options.exitWithStdin) {
+    process.stdin.on('end', () => stop('stdin closed'));
+    process.stdin.on('error', () => stop('stdin closed'));
+    process.stdin.resume();
+  }
+
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    return fail(err);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const url = `http://${dialHost(options.host)}:${port}`;
+  process.stdout.write(JSON.stringify({ event: 'listening', port, url, name: options.name }) + '\n');
+}
+
+function fail(err: unknown): never {
+  process.stderr.write(`legacy-im-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+
+await main();

@@ -1,0 +1,169 @@
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { Conversation, OutboundMessage } from '../domain/message.js';
+
+/** What reloading the data file found; skipped lines are torn or foreign writes. */
+export interface StoreLoadResult {
+  loaded: number;
+  skipped: number;
+}
+
+/**
+ * The simulated legacy server's messages: a Map by id for idempotency, and per-conversation arrays
+ * kept sorted by (sentAt, id) so history is two binary searches and a slice, even at 100k messages.
+ * With a data file every new message is appended as one JSON line with a synchronous write before
+ * the caller answers, so an acknowledged message survives the process being killed (not a power cut).
+ */
+export class LegacyImStore {
+  private readonly byId = new Map<string, OutboundMessage>();
+  private readonly byConversation = new Map<string, OutboundMessage[]>();
+  private fd: number | undefined;
+
+  private constructor(readonly dataFile: string | undefined) {}
+
+  /** Opens the store, reloading `dataFile` when given (created if missing). */
+  static open(dataFile?: string): { store: LegacyImStore; load: StoreLoadResult } {
+    const store = new LegacyImStore(dataFile);
+    if (dataFile === undefined) return { store, load: { loaded: 0, skipped: 0 } };
+    store.fd = openSync(dataFile, 'a+');
+    const text = readFileSync(store.fd, 'utf8');
+    // A torn last line (killed mid-write) must not swallow the next append.
+    if (text.length > 0 && !text.endsWith('\n')) writeSync(store.fd, '\n');
+    return { store, load: store.reload(text) };
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Stores `message` unless its id is already here; true when it was new. The first copy wins. */
+  add(message: OutboundMessage): boolean {
+    if (this.byId.has(message.id)) return false;
+    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(message) + '\n');
+    this.index(message);
+    return true;
+  }
+
+  /** At most `limit` messages of `conversation` sent strictly before `before`, oldest first. */
+  history(conversation: Conversation, limit: number, before?: number): OutboundMessage[] {
+    const list = this.byConversation.get(conversationKey(conversation));
+    if (list === undefined) return [];
+    const end = before === undefined ? list.length : firstAtOrAfter(list, before);
+    return list.slice(Math.max(0, end - limit), end);
+  }
+
+  ids(): string[] {
+    return Array.from(this.byId.keys());
+  }
+
+  /** Forgets everything, on disk too. */
+  clear(): void {
+    this.byId.clear();
+    this.byConversation.clear();
+    if (this.fd !== undefined) ftruncateSync(this.fd, 0);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+
+  private reload(text: string): StoreLoadResult {
+    let loaded = 0;
+    let skipped = 0;
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      const message = parseLine(line);
+      if (message === undefined) {
+        skipped++;
+      } else if (!this.byId.has(message.id)) {
+        this.index(message);
+        loaded++;
+      }
+    }
+    return { loaded, skipped };
+  }
+
+  private index(message: OutboundMessage): void {
+    this.byId.set(message.id, message);
+    const key = messageConversationKey(message);
+    const list = this.byConversation.get(key);
+    if (list === undefined) {
+      this.byConversation.set(key, [message]);
+      return;
+    }
+    // Sends arrive almost in time order, so the common case is a push.
+    const last = list[list.length - 1];
+    if (last === undefined || compare(last, message) <= 0) list.push(message);
+    else list.splice(firstAfter(list, message), 0, message);
+  }
+}
+
+function compare(x: OutboundMessage, y: OutboundMessage): number {
+  return x.sentAt - y.sentAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+}
+
+/** Index of the first message sent at or after `time`. */
+function firstAtOrAfter(list: readonly OutboundMessage[], time: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as OutboundMessage).sentAt < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first message that sorts after `message`. */
+function firstAfter(list: readonly OutboundMessage[], message: OutboundMessage): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(list[mid] as OutboundMessage, message) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Length-prefixed so that no pair of ids can collide with another pair, whatever characters they hold.
+function conversationKey(conversation: Conversation): string {
+  return conversation.type === 'channel' ? `c:${conversation.id}` : pairKey(conversation.a, conversation.b);
+}
+
+function messageConversationKey(message: OutboundMessage): string {
+  return message.to.type === 'channel' ? `c:${message.to.id}` : pairKey(message.from, message.to.id);
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `u:${a.length}:${a}${b}` : `u:${b.length}:${b}${a}`;
+}
+
+function parseLine(line: string): OutboundMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  return isMessage(value) ? value : undefined;
+}
+
+function isMessage(value: unknown): value is OutboundMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const to = m['to'] as Record<string, unknown> | null | undefined;
+  return (
+    typeof m['id'] === 'string' &&
+    typeof m['from'] === 'string' &&
+    typeof m['payload'] === 'string' &&
+    typeof m['sentAt'] === 'number' &&
+    (m['kind'] === undefined || typeof m['kind'] === 'string') &&
+    typeof to === 'object' && to !== null &&
+    (to['type'] === 'user' || to['type'] === 'channel') &&
+    typeof to['id'] === 'string'
+  );
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import type { OutboundMessage, Side } from '../../src/domain/message.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { MemoryOutbox } from '../../src/infra/memory/memory-outbox.js';
+import { RedisKeys } from '../../src/infra/redis/keys.js';
+import { RedisOutbox } from '../../src/infra/redis/redis-outbox.js';
+import { defineScripts } from '../../src/infra/redis/scripts.js';
+import type { Outbox, OutboxRecord, Receipt } from '../../src/services/ports/outbox.js';
+import { RedisServer } from '../support/redis-server.js';
+
+const GRACE = 10_000;
+const T0 = 1_800_000_000_000;
+let redisServer: RedisServer;
+let redis: Redis;
+let migrations = 0;
+
+before(async () => {
+  redisServer = await RedisServer.start();
+  redis = new Redis(redisServer.url);
+  defineScripts(redis);
+});
+after(async () => {
+  redis.disconnect();
+  await redisServer.destroy();
+});
+
+function record(id: string, primary: Side = 'old', secondary: Side | null = 'new', fingerprint = 'fp'): OutboxRecord {
+  const message: OutboundMessage = { id, from: 'a', to: { type: 'user', id: 'b' }, payload: `p-${id}`, sentAt: T0 };
+  return { message, primary, secondary, stateVersion: 3, fingerprint };
+}
+const receiptOf = (r: OutboxRecord): Receipt => ({ id: r.message.id, primary: r.primary, secondary: r.secondary, stateVersion: 3, acceptedAt: T0 });
+
+type Factory = (options?: { leaseMs?: number; consumer?: string; shards?: number; migration?: string }) => Promise<Outbox>;
+
+const implementations: Array<[string, Factory]> = [
+  ['memory', async (o = {}) => new MemoryOutbox({ dedupeWindowMs: 60_000, inflightGraceMs: GRACE, deadLetterMaxLen: 100, leaseMs: o.leaseMs }, () => T0)],
+  ['redis', async (o = {}) => {
+    const outbox = new RedisOutbox({
+      redis, keys: new RedisKeys(o.migration ?? `m${migrations++}`), shards: o.shards ?? 1, consumer: o.consumer ?? 'c1', dedupeWindowMs: 60_000,
+      inflightGraceMs: GRACE, deadLetterMaxLen: 100, logger: createLogger('silent'), leaseMs: o.leaseMs,
+    });
+    await outbox.init();
+    return outbox;
+  }],
+];
+
+for (const [name, create] of implementations) {
+  describe(`${name} outbox`, () => {
+    test('begin is the commit point: a second begin of the same id is in flight, then a duplicate with the first receipt', async () => {
+      const outbox = await create();
+      const r = record('m1');
+      assert.deepEqual(await outbox.begin(r, T0), { status: 'new' });
+      assert.deepEqual(await outbox.begin(r, T0), { status: 'in_flight' });
+      await outbox.commit(r, receiptOf(r));
+      assert.deepEqual(await outbox.begin(r, T0), { status: 'duplicate', receipt: receiptOf(r) });
+      assert.deepEqual(await outbox.begin(record('m1', 'old', 'new', 'other'), T0), { status: 'mismatch' });
+    });
+
+    test('a commit queues the secondary write, which is leased once and gone when completed', async () => {
+      const outbox = await create();
+      const r = record('m2', 'new', 'old');
+      await outbox.begin(r, T0);
+      await outbox.commit(r, receiptOf(r));
+      assert.deepEqual((await outbox.lease('new', 0, 10, T0)).length, 0, 'nothing owed to the primary');
+      const writes = await outbox.lease('old', 0, 10, T0);
+      assert.equal(writes.length, 1);
+      assert.equal(writes[0]!.record.message.id, 'm2');
+      assert.equal(writes[0]!.attempt, 0);
+      assert.equal((await outbox.lease('old', 0, 10, T0)).length, 0, 'a leased write is not handed out twice');
+      assert.equal((await outbox.counts()).owed.old, 1);
+      await outbox.complete(writes);
+      const counts = await outbox.counts();
+      assert.deepEqual([counts.owed.old, counts.owed.new, counts.unconfirmed], [0, 0, 0]);
+    });
+
+    test('an abort leaves nothing owed and frees the id', async () => {
+      const outbox = await create();
+      const r = record('m3');
+      await outbox.begin(r, T0);
+      assert.equal((await outbox.counts()).unconfirmed, 1);
+      await outbox.abort(r);
+      assert.equal((await outbox.counts()).unconfirmed, 0);
+      assert.equal((await outbox.lease('new', 0, 10, T0 + GRACE * 2)).length, 0);
+      assert.deepEqual(await outbox.begin(r, T0), { status: 'new' });
+    });
+
+    test('a retry waits out its backoff and comes back with the next attempt number', async () => {
+      const outbox = await create();
+      const r = record('m4');
+      await outbox.begin(r, T0);
+      await outbox.commit(r, receiptOf(r));
+      const [write] = await outbox.lease('new', 0, 10, T0);
+      await outbox.retry(write!, T0 + 500);
+      assert.equal((await outbox.lease('new', 0, 10, T0 + 100)).length, 0, 'not before its time');
+      const counts = await outbox.counts();
+      assert.equal(counts.owed.new, 1, 'still owed while retrying');
+      const again = await outbox.lease('new', 0, 10, T0 + 600);
+      assert.equal(again.length, 1);
+      assert.equal(again[0]!.attempt, 1);
+      assert.equal(again[0]!.record.message.payload, 'p-m4');
+    });
+
+    test('a dead-lettered write is kept with its reason and no longer owed', async () => {
+      const outbox = await create();
+      const r = record('m5');
+      await outbox.begin(r, T0);
+      await outbox.commit(r, receiptOf(r));
+      const [write] = await outbox.lease('new', 0, 10, T0);
+      await outbox.deadLetter(write!, 'refused by new: bad recipient', T0);
+      const counts = await outbox.counts();
+      assert.deepEqual([counts.owed.new, counts.deadLettered.new], [0, 1]);
+      const [letter] = await outbox.deadLetters('new', 10);
+      assert.equal(letter!.record.message.id, 'm5');
+      assert.equal(letter!.reason, 'refused by new: bad recipient');
+      assert.equal(letter!.attempts, 1);
+    });
+
+    test('an unconfirmed primary is recovered only after the grace, by one taker, and its commit queues the secondary', async () => {
+      const outbox = await create();
+      const r = record('m6', 'old', 'new');
+      await outbox.begin(r, T0);
+      assert.equal((await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE - 1)).length, 0, 'not during the grace');
+      assert.equal((await outbox.leaseRecoveries('new', 0, 10, T0 + GRACE + 1)).length, 0, 'only the primary side recovers it');
+      const [recovery] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 1);
+      assert.equal(recovery?.kind, 'recovery');
+      assert.equal(recovery?.record.message.id, 'm6');
+      assert.equal((await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 2)).length, 0, 'leased once');
+      await outbox.commit(recovery!.record, receiptOf(r));
+      assert.equal((await outbox.lease('new', 0, 10, T0 + GRACE + 3)).length, 1);
+      assert.equal((await outbox.counts()).unconfirmed, 0);
+    });
+  });
+}
+
+test('redis: a write leased by an instance that died is taken over after the lease time', async () => {
+  const migration = `takeover-${migrations++}`;
+  const a = await implementations[1]![1]({ consumer: 'a', leaseMs: 200, migration });
+  const b = await implementations[1]![1]({ consumer: 'b', leaseMs: 200, migration });
+  const r = record('m7');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  assert.equal((await a.lease('new', 0, 10, Date.now())).length, 1);
+  assert.equal((await b.lease('new', 0, 10, Date.now())).length, 0, 'held by a');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const taken = await b.lease('new', 0, 10, Date.now());
+  assert.equal(taken.length, 1);
+  assert.equal(taken[0]!.record.message.id, 'm7');
+});
+
+test('redis: messages spread over shards and each shard is drained on its own', async () => {
+  const outbox = await implementations[1]![1]({ shards: 4 });
+  for (let i = 0; i < 40; i++) {
+    const r = record(`s${i}`);
+    await outbox.begin(r, T0);
+    await outbox.commit(r, receiptOf(r));
+  }
+  const perShard = [];
+  for (let shard = 0; shard < 4; shard++) perShard.push((await outbox.lease('new', shard, 100, T0)).length);
+  assert.equal(perShard.reduce((a, b) => a + b, 0), 40);
+  assert.ok(perShard.every((n) => n > 0), `every shard used: ${perShard}`);
+});

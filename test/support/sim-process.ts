@@ -1,0 +1,213 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import type { SimFaults, SimStats } from '../../src/sim/legacy-im-app.js';
+
+export interface SimProcessOptions {
+  /** Where the sim keeps its messages; default: a file in a fresh temp dir that `destroy()` removes. */
+  dataFile?: string;
+  apiKey?: string;
+  /** Default 0: a free port, which `restart()` then reuses. */
+  port?: number;
+  /** Reported by the sim's /health. */
+  name?: string;
+  /** How long to wait for the listening line (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+/** Compiled layout: dist/test/support/sim-process.js → dist/src/sim/legacy-im-server.js. */
+const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/sim/legacy-im-server.js');
+const STOP_TIMEOUT_MS = 5_000;
+const CONTROL_TIMEOUT_MS = 5_000;
+const OUTPUT_KEEP_CHARS = 16_384;
+
+// Whatever happens to a test, no sim outlives the process that started it: killed on exit here, and
+// each child also exits when its stdin (a pipe from this process) closes, even if this one is SIGKILLed.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** The simulated legacy IM server as a real child process on loopback, for end-to-end tests. */
+export class SimProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private output = '';
+  private port_: number;
+  private url_ = '';
+  private readonly ownsDataDir: string | undefined;
+  readonly dataFile: string;
+
+  private constructor(private readonly options: SimProcessOptions) {
+    this.port_ = options.port ?? 0;
+    if (options.dataFile === undefined) {
+      this.ownsDataDir = mkdtempSync(join(tmpdir(), 'cutover-legacy-sim-'));
+      this.dataFile = join(this.ownsDataDir, 'messages.jsonl');
+    } else {
+      this.dataFile = options.dataFile;
+    }
+  }
+
+  /** Spawns a sim and resolves once it accepts connections. */
+  static async start(options: SimProcessOptions = {}): Promise<SimProcess> {
+    const sim = new SimProcess(options);
+    try {
+      await sim.spawn();
+    } catch (err) {
+      sim.dispose();
+      throw err;
+    }
+    return sim;
+  }
+
+  get url(): string {
+    return this.url_;
+  }
+
+  get port(): number {
+    return this.port_;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last few KiB the sim wrote to stdout and stderr, for assertion messages. */
+  get log(): string {
+    return this.output;
+  }
+
+  /** Merges `faults` into the sim's current faults and returns the result. */
+  setFaults(faults: Partial<SimFaults>): Promise<SimFaults> {
+    return this.control<SimFaults>('POST', '/_sim/faults', faults);
+  }
+
+  stats(): Promise<SimStats> {
+    return this.control<SimStats>('GET', '/_sim/stats');
+  }
+
+  async messageIds(): Promise<string[]> {
+    return (await this.control<{ ids: string[] }>('GET', '/_sim/messages')).ids;
+  }
+
+  /** Clears messages (data file too), stats and faults. */
+  async reset(): Promise<void> {
+    await this.control<unknown>('POST', '/_sim/reset');
+  }
+
+  /** SIGTERM, then waits for a clean exit; resolves with the exit code (0 when clean). */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (child === undefined || !this.running) return this.exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const code = await this.exited;
+    clearTimeout(timer);
+    if (child.signalCode === 'SIGKILL') {
+      throw new Error(`legacy IM sim did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM and was killed\n${this.output}`);
+    }
+    return code;
+  }
+
+  /** SIGKILL, no chance to clean up: what a crash looks like. */
+  async kill(): Promise<void> {
+    if (this.child !== undefined && this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Stops the sim if it runs and starts it again on the same port with the same data file. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.spawn();
+  }
+
+  /** Kills the sim if it still runs and removes the temp data file it made; for `after` hooks. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    this.dispose();
+  }
+
+  private dispose(): void {
+    if (this.ownsDataDir !== undefined) rmSync(this.ownsDataDir, { recursive: true, force: true });
+  }
+
+  private spawn(): Promise<void> {
+    if (!existsSync(ENTRY)) throw new Error(`legacy IM sim entry ${ENTRY} is missing: run \`npx tsc -p tsconfig.json\` first`);
+    const args = [ENTRY, '--port', String(this.port_), '--data', this.dataFile, '--exit-with-stdin', '--log-level', 'warn'];
+    if (this.options.name !== undefined) args.push('--name', this.options.name);
+    // The key travels by environment, not argv, so it does not show in `ps`.
+    const env = { ...process.env };
+    delete env['LEGACY_IM_API_KEY'];
+    if (this.options.apiKey !== undefined) env['LEGACY_IM_API_KEY'] = this.options.apiKey;
+
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    this.child = child;
+    live.add(child);
+    this.exited = new Promise((done) => {
+      child.once('exit', (code) => {
+        live.delete(child);
+        done(code);
+      });
+    });
+    const timeoutMs = this.options.startTimeoutMs ?? 10_000;
+
+    return new Promise<void>((ready, fail) => {
+      let pending = '';
+      let listening = false;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`legacy IM sim did not print its listening line within ${timeoutMs} ms\n${this.output}`));
+      }, timeoutMs);
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        this.capture(chunk);
+        if (listening) return;
+        pending += chunk;
+        const newline = pending.indexOf('\n');
+        if (newline < 0) return;
+        const line = pending.slice(0, newline);
+        try {
+          const event = JSON.parse(line) as { event?: unknown; port?: unknown; url?: unknown };
+          if (event.event !== 'listening' || typeof event.port !== 'number' || typeof event.url !== 'string') throw new Error('not a listening event');
+          this.port_ = event.port;
+          this.url_ = event.url;
+          listening = true;
+          clearTimeout(timer);
+          ready();
+        } catch {
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          fail(new Error(`legacy IM sim printed an unexpected first line: ${line}\n${this.output}`));
+        }
+      });
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.capture(chunk));
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (!listening) fail(new Error(`legacy IM sim exited (${signal ?? code}) before listening\n${this.output}`));
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        fail(new Error(`cannot spawn the legacy IM sim: ${err.message}`));
+      });
+    });
+  }
+
+  private capture(chunk: string): void {
+    this.output = (this.output + chunk).slice(-OUTPUT_KEEP_CHARS);
+  }
+
+  private async control<T>(method: 'GET' | 'POST', path: string, body?: object): Promise<T> {
+    if (!this.running) throw new Error(`legacy IM sim is not running (${method} ${path})\n${this.output}`);
+    const response = await request(this.url_ + path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`legacy IM sim ${method} ${path}: HTTP ${response.statusCode} ${text}`);
+    return JSON.parse(text) as T;
+  }
+}
