@@ -17,7 +17,7 @@ import { MemoryOutbox } from './infra/memory/memory-outbox.js';
 import { MemoryStateStore } from './infra/memory/memory-state-store.js';
 import { Metrics } from './infra/metrics.js';
 import { RedisKeys } from './infra/redis/keys.js';
-import { connectRedis } from './infra/redis/redis-connection.js';
+import { connectRedis, whenReady } from './infra/redis/redis-connection.js';
 import { RedisOutbox } from './infra/redis/redis-outbox.js';
 import { RedisStateStore } from './infra/redis/redis-state-store.js';
 import { InstrumentedAdapter } from './services/instrumented-adapter.js';
@@ -65,14 +65,18 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     stateStore = new RedisStateStore({ redis, subscriber, keys, auditMaxLen: AUDIT_MAX_LEN, logger });
     const redisOutbox = new RedisOutbox({
       redis, keys, shards: config.redis.shards, consumer: instanceId, dedupeWindowMs: config.outbox.dedupeWindowMs,
-      inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger,
+      inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger, leaseMs: config.outbox.leaseTimeoutMs,
     });
     outbox = redisOutbox;
-    initOutbox = () => redisOutbox.init();
+    initOutbox = async () => {
+      await whenReady(redis, 2_000);
+      await redisOutbox.init();
+    };
   } else {
     stateStore = new MemoryStateStore(AUDIT_MAX_LEN);
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
+      leaseMs: config.outbox.leaseTimeoutMs,
     });
   }
 
@@ -92,6 +96,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     if (state.rollback && !previous?.rollback) metrics.rollbackSeen(state.rollback.trigger);
     if (previous) logger.info({ stateVersion: state.version, stage: state.stage, percent: state.percent, rolledBack: state.rollback !== null }, 'routing by a new state');
   });
+  metrics.trackStateAge(() => stateView.ageMs / 1000);
   const router = new Router(stateView, eligibility, config.flags.flagName);
 
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({

@@ -16,7 +16,7 @@ const MemorySide = Type.Object(
 const HttpLegacySide = Type.Object(
   {
     type: Type.Literal('http-legacy'),
-    baseUrl: Type.String({ format: 'uri', description: 'Base URL of the legacy IM REST server' }),
+    baseUrl: Type.String({ pattern: '^https?://[^\\s]+$', description: 'Base URL of the legacy IM REST server' }),
     apiKey: Type.Optional(Type.String({ minLength: 1, description: 'Bearer key (secret)' })),
     timeout: Duration('2s', 'Per-request timeout'),
     retries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
@@ -35,6 +35,9 @@ const AgoraRtmSide = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Side schemas by their `type`, so a side is checked against its own schema (precise errors). */
+export const SIDE_SCHEMAS = { memory: MemorySide, 'http-legacy': HttpLegacySide, 'agora-rtm': AgoraRtmSide } as const;
 
 export const SideConfigSchema = Type.Union([MemorySide, HttpLegacySide, AgoraRtmSide]);
 
@@ -91,6 +94,7 @@ export const ConfigSchema = Type.Object(
         backoffMax: Duration('1m', 'Longest retry delay'),
         inflightGrace: Duration('15s', 'An unconfirmed primary write older than this is recovered by the outbox (gateway died mid-request)'),
         dedupeWindow: Duration('24h', 'How long a message id is remembered for idempotency'),
+        leaseTimeout: Duration('30s', 'A write leased by an instance that stopped answering is taken over after this'),
         batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
         concurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'Secondary writes in flight per side' }),
         deadLetterMaxLen: Type.Integer({ minimum: 100, default: 1_000_000 }),

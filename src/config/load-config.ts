@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
+import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
 import { parseDuration } from './duration.js';
 
 /** A config value the process cannot start with; the message names the key and what is allowed. */
@@ -28,6 +28,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_OUTBOX_INFLIGHT_GRACE', path: 'outbox.inflightGrace', parse: 'string' },
   { env: 'CUTOVER_OUTBOX_BACKOFF_BASE', path: 'outbox.backoffBase', parse: 'string' },
   { env: 'CUTOVER_OUTBOX_MAX_ATTEMPTS', path: 'outbox.maxAttempts', parse: 'int' },
+  { env: 'CUTOVER_OUTBOX_BACKOFF_MAX', path: 'outbox.backoffMax', parse: 'string' },
+  { env: 'CUTOVER_OUTBOX_LEASE_TIMEOUT', path: 'outbox.leaseTimeout', parse: 'string' },
   { env: 'CUTOVER_STATE_POLL_INTERVAL', path: 'state.pollInterval', parse: 'string' },
   { env: 'CUTOVER_ADMIN_TOKENS', path: 'admin.tokens', parse: 'tokens' },
 ];
@@ -52,6 +54,7 @@ export interface Config {
     backoffMaxMs: number;
     inflightGraceMs: number;
     dedupeWindowMs: number;
+    leaseTimeoutMs: number;
     batchSize: number;
     concurrency: number;
     deadLetterMaxLen: number;
@@ -79,14 +82,24 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
   for (const [path, value] of Object.entries(options.overrides ?? {})) setPath(raw, path, value);
 
-  const withDefaults = Value.Default(ConfigSchema, raw) as unknown;
-  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
-  if (firstError) {
-    const key = firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+  const fail = (key: string, message: string, value: unknown): never => {
     const source = ENV_OVERRIDES.find((o) => key === o.path || key.startsWith(`${o.path}.`));
     const via = source && env[source.env] ? ` (from ${source.env})` : file ? ` (in ${file})` : '';
-    throw new ConfigError(`config key "${key}"${via}: ${firstError.message}; got ${JSON.stringify(firstError.value)}`);
+    throw new ConfigError(`config key "${key}"${via}: ${message}; got ${JSON.stringify(value)}`);
+  };
+  // Sides first, each against the schema its `type` names: a union's errors say too little.
+  const sides = (raw.sides ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(sides)) {
+    const side = sides[name] as { type?: unknown } | undefined;
+    const schema = SIDE_SCHEMAS[String(side?.type) as keyof typeof SIDE_SCHEMAS];
+    if (!schema) fail(`sides.${name}.type`, `must be one of ${Object.keys(SIDE_SCHEMAS).join(', ')}`, side?.type);
+    sides[name] = Value.Default(schema, side);
+    const error = Value.Errors(schema, sides[name]).First();
+    if (error) fail(`sides.${name}${error.path.replaceAll('/', '.')}`, error.message, error.value);
   }
+  const withDefaults = Value.Default(ConfigSchema, raw) as unknown;
+  const firstError = Value.Errors(ConfigSchema, withDefaults).First();
+  if (firstError) fail(firstError.path.replace(/^\//, '').replaceAll('/', '.') || '(root)', firstError.message, firstError.value);
   return resolve(withDefaults as ConfigInput);
 }
 
@@ -115,6 +128,7 @@ function resolve(input: ConfigInput): Config {
       backoffMaxMs: ms('outbox.backoffMax', input.outbox.backoffMax),
       inflightGraceMs: ms('outbox.inflightGrace', input.outbox.inflightGrace),
       dedupeWindowMs: ms('outbox.dedupeWindow', input.outbox.dedupeWindow),
+      leaseTimeoutMs: ms('outbox.leaseTimeout', input.outbox.leaseTimeout),
       batchSize: input.outbox.batchSize,
       concurrency: input.outbox.concurrency,
       deadLetterMaxLen: input.outbox.deadLetterMaxLen,

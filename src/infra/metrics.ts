@@ -80,10 +80,14 @@ export class Metrics implements Telemetry {
   readonly statePercent = new Gauge({ name: 'cutover_state_percent', help: 'Rollout percent of the new cohort', registers: [this.registry] });
   readonly stateRolledBack = new Gauge({ name: 'cutover_state_rolled_back', help: '1 while rolled back', registers: [this.registry] });
   readonly stateVersion = new Gauge({ name: 'cutover_state_version', help: 'Version of the rollout state this instance routes by', registers: [this.registry] });
+  private stateAgeSource: (() => number) | undefined;
   readonly stateAge = new Gauge({
     name: 'cutover_state_age_seconds',
     help: 'Seconds since this instance last confirmed its state against the store (grows while Redis is away)',
     registers: [this.registry],
+    collect: () => {
+      if (this.stateAgeSource) this.stateAge.set(this.stateAgeSource());
+    },
   });
 
   readonly rollbacks = new Counter({
@@ -124,6 +128,11 @@ export class Metrics implements Telemetry {
       this.outboxDeadLetters.set({ side }, counts.deadLettered[side]);
     }
     this.outboxUnconfirmed.set(counts.unconfirmed);
+  }
+
+  /** Reads the state's age at scrape time, so a hung re-read cannot freeze the gauge. */
+  trackStateAge(seconds: () => number): void {
+    this.stateAgeSource = seconds;
   }
 
   state(state: RolloutState, syncedAgoSeconds: number): void {

@@ -38,6 +38,7 @@ export class OutboxWorker {
   private wakeUp: (() => void) | undefined;
   private consecutiveFailures = 0;
   private lastRecovery = 0;
+  private outboxFailing = false;
   private readonly clock: () => number;
 
   constructor(private readonly options: OutboxWorkerOptions) {
@@ -75,8 +76,12 @@ export class OutboxWorker {
         } else {
           worked = await this.drainOnce();
         }
+        if (this.outboxFailing) this.options.logger.info({ side: this.options.side }, 'outbox reachable again');
+        this.outboxFailing = false;
       } catch (err) {
-        this.options.logger.warn({ err: { message: (err as Error).message }, side: this.options.side }, 'outbox worker could not reach the outbox; retrying');
+        // Once per outage, not once per try.
+        if (!this.outboxFailing) this.options.logger.warn({ err: { message: (err as Error).message }, side: this.options.side }, 'outbox worker cannot reach the outbox; retrying');
+        this.outboxFailing = true;
         idleMs = IDLE_MAX_MS * 4;
       }
       if (worked > 0) {
