@@ -113,6 +113,22 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    plan: Type.Object(
+      {
+        steps: Type.Array(
+          Type.Object({ percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }), bake: Duration('30m', 'How long the step runs healthy before the next') }, { additionalProperties: false }),
+          {
+            minItems: 1,
+            default: [
+              { percent: 1, bake: '30m' }, { percent: 5, bake: '1h' }, { percent: 10, bake: '2h' },
+              { percent: 25, bake: '4h' }, { percent: 50, bake: '12h' }, { percent: 100, bake: '1d' },
+            ],
+          },
+        ),
+        autoPromote: Type.Boolean({ default: false, description: 'Step forward by itself after a healthy bake' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     admin: Type.Object(
       {
         tokens: Type.Array(AdminToken, { default: [] }),

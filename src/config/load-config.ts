@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
+import { checkPlan, type Plan } from '../domain/plan.js';
 import { parseDuration } from './duration.js';
 
 /** A config value the process cannot start with; the message names the key and what is allowed. */
@@ -61,6 +62,7 @@ export interface Config {
   };
   state: { pollIntervalMs: number };
   messages: ConfigInput['messages'];
+  plan: Plan;
   admin: { tokens: AdminTokenConfig[] };
 }
 
@@ -135,6 +137,10 @@ function resolve(input: ConfigInput): Config {
     },
     state: { pollIntervalMs: ms('state.pollInterval', input.state.pollInterval) },
     messages: input.messages,
+    plan: {
+      steps: input.plan.steps.map((step, i) => ({ percent: step.percent, bakeMs: ms(`plan.steps.${i}.bake`, step.bake) })),
+      autoPromote: input.plan.autoPromote,
+    },
     admin: { tokens: input.admin.tokens },
   };
   checkCoherence(config);
@@ -143,6 +149,8 @@ function resolve(input: ConfigInput): Config {
 
 /** Rules that span keys, which a schema cannot say. */
 function checkCoherence(config: Config): void {
+  const planProblem = checkPlan(config.plan);
+  if (planProblem) throw new ConfigError(`config key "plan.steps": ${planProblem}`);
   if (config.flags.unleashUrl && !config.flags.unleashToken) {
     throw new ConfigError('config key "flags.unleashToken": required when flags.unleashUrl is set (an Unleash backend token)');
   }

@@ -36,3 +36,4 @@ export const SideUnavailableError = defineError('SIDE_UNAVAILABLE', 503, 'SideUn
 export const StateUnavailableError = defineError('STATE_UNAVAILABLE', 503, 'StateUnavailableError');
 export const OutboxUnavailableError = defineError('OUTBOX_UNAVAILABLE', 503, 'OutboxUnavailableError');
 export const InvalidTransitionError = defineError('INVALID_TRANSITION', 409, 'InvalidTransitionError');
+export const BakeNotDoneError = defineError('BAKE_NOT_DONE', 409, 'BakeNotDoneError');

@@ -28,22 +28,28 @@ export class RolloutControl {
     private readonly deps: { store: StateStore; view?: StateView; logger: Logger; clock?: () => number },
   ) {}
 
-  async change(actor: Actor, change: StateChange, options: { reason?: string; expectedVersion?: number } = {}): Promise<ChangeOutcome> {
+  /** `change` may be a function of the current state (a plan step is decided on the state it applies to). */
+  async change(
+    actor: Actor,
+    change: StateChange | ((current: RolloutState) => StateChange),
+    options: { reason?: string; expectedVersion?: number; action?: string } = {},
+  ): Promise<ChangeOutcome> {
     const clock = this.deps.clock ?? Date.now;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const current = await this.read();
       if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
         throw new VersionConflictError(`state is at version ${current.version}, not ${options.expectedVersion}: someone changed it; re-read and decide again`, { details: { current } });
       }
-      const { next, note } = applyChange(current, change, actor.name, new Date(clock()));
+      const decided = typeof change === 'function' ? change(current) : change;
+      const { next, note } = applyChange(current, decided, actor.name, new Date(clock()));
       if (!next) return { state: current, changed: false, note };
       const audit: AuditEntry = {
-        at: next.updatedAt, actor: actor.name, role: actor.role, action: change.type, reason: options.reason ?? reasonOf(change), before: current, after: next,
+        at: next.updatedAt, actor: actor.name, role: actor.role, action: options.action ?? decided.type, reason: options.reason ?? reasonOf(decided), before: current, after: next,
       };
       const result = await this.deps.store.compareAndSet(current.version, next, audit);
       if (result.ok) {
         this.deps.view?.accept(result.state);
-        this.deps.logger.info({ actor: actor.name, role: actor.role, action: change.type, reason: audit.reason, stateVersion: next.version, stage: next.stage, percent: next.percent, rolledBack: next.rollback !== null }, 'rollout state changed');
+        this.deps.logger.info({ actor: actor.name, role: actor.role, action: audit.action, reason: audit.reason, stateVersion: next.version, stage: next.stage, percent: next.percent, rolledBack: next.rollback !== null }, 'rollout state changed');
         return { state: result.state, changed: true };
       }
       if (options.expectedVersion !== undefined) {

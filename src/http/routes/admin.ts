@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InvalidRequestError, NotFoundError } from '../../domain/errors.js';
+import type { RolloutState } from '../../domain/rollout-state.js';
+import { nextStep, planPosition } from '../../domain/plan.js';
 import type { StateChange } from '../../domain/transitions.js';
+import { formatDuration } from '../../config/duration.js';
 import type { Actor } from '../../services/rollout-control.js';
 import {
   AuditEntrySchema, ChangeReply, DeadLetterSchema, OutboxCountsSchema, RolloutStateSchema, SideName, StageName, errorReplies,
@@ -12,25 +15,70 @@ const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if t
 const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { auth, control, stateView, stateStore, outbox, memorySide } = app.services;
+  const { auth, control, stateView, stateStore, outbox, memorySide, config } = app.services;
+  const { plan } = config;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
 
-  const change = async (actor: Actor | undefined, stateChange: StateChange, reason: string | undefined, expectedVersion: number | undefined) => {
-    if ('force' in stateChange && stateChange.force && !reason) throw new InvalidRequestError('force needs a reason');
-    const outcome = await control.change(actor!, stateChange, { reason, expectedVersion });
+  const change = async (
+    actor: Actor | undefined,
+    stateChange: StateChange | ((current: RolloutState) => StateChange),
+    reason: string | undefined,
+    expectedVersion: number | undefined,
+    options: { force?: boolean; action?: string } = {},
+  ) => {
+    const force = options.force ?? ('force' in stateChange && stateChange.force);
+    if (force && !reason) throw new InvalidRequestError('force needs a reason');
+    const outcome = await control.change(actor!, stateChange, { reason, expectedVersion, action: options.action });
     return { state: outcome.state, changed: outcome.changed, note: outcome.note };
   };
 
   app.get('/admin/rollout', {
     schema: {
       summary: 'Rollout state as this instance routes by it', tags: ['admin'], security: [{ bearer: [] }],
-      response: { 200: Type.Object({ state: RolloutStateSchema, stateAgeMs: Type.Number() }), ...errorReplies(401, 403, 503) },
+      response: {
+        200: Type.Object({
+          state: RolloutStateSchema,
+          stateAgeMs: Type.Number(),
+          plan: Type.Object({ autoPromote: Type.Boolean(), steps: Type.Array(Type.Object({ percent: Type.Number(), bake: Type.String() })) }),
+          position: Type.Object({
+            index: Type.Integer(), current: Type.Union([Type.Number(), Type.Null()]), next: Type.Union([Type.Number(), Type.Null()]),
+            bakedMs: Type.Number(), bakeRemainingMs: Type.Number(), readyToStep: Type.Boolean(),
+          }),
+        }),
+        ...errorReplies(401, 403, 503),
+      },
     },
     preHandler: viewer,
   }, async () => {
     const state = stateView.current();
-    return { state, stateAgeMs: stateView.ageMs };
+    const position = planPosition(plan, state, Date.now());
+    return {
+      state,
+      stateAgeMs: stateView.ageMs,
+      plan: { autoPromote: plan.autoPromote, steps: plan.steps.map((s) => ({ percent: s.percent, bake: formatDuration(s.bakeMs) })) },
+      position: {
+        index: position.index,
+        current: position.current?.percent ?? null,
+        next: position.next?.percent ?? null,
+        bakedMs: position.bakedMs,
+        bakeRemainingMs: position.bakeRemainingMs,
+        readyToStep: state.stage === 'canary' && !state.rollback && position.next !== null && position.bakeRemainingMs === 0,
+      },
+    };
+  });
+
+  app.post('/admin/rollout/step', {
+    schema: {
+      summary: "Move to the plan's next step once the current one has baked (force skips the wait, with a reason)",
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ force: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
+      response: changeReplies,
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const { force = false, reason, expectedVersion } = request.body;
+    return change(request.actor, (current) => nextStep(plan, current, Date.now(), force), reason, expectedVersion, { force, action: 'step' });
   });
 
   app.post('/admin/rollout/percent', {

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { createCutover } from '../../src/main.js';
+
+function capture(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk.toString()); done(); } });
+  return { stream, text: () => chunks.join('') };
+}
+
+test('secrets never reach the logs: tokens, API keys and the Redis URL are redacted', () => {
+  const out = capture();
+  const logger = createLogger('info', out.stream);
+  const config = loadConfig({
+    env: {
+      CUTOVER_ADMIN_TOKENS: 'ann:operator:admin-secret-0123456789',
+      CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://legacy","apiKey":"legacy-secret-key"}',
+      CUTOVER_NEW_SIDE: '{"type":"agora-rtm","appId":"app","userId":"gw","token":"agora-secret-token"}',
+      CUTOVER_REDIS_URL: 'redis://:redis-password@127.0.0.1:6379',
+      CUTOVER_OUTBOX_INFLIGHT_GRACE: '30s',
+    },
+  });
+  logger.info({ config }, 'booted');
+  logger.info({ req: { headers: { authorization: 'Bearer admin-secret-0123456789' } } }, 'request');
+  const text = out.text();
+  for (const secret of ['admin-secret-0123456789', 'legacy-secret-key', 'agora-secret-token', 'redis-password']) {
+    assert.ok(!text.includes(secret), `${secret} leaked`);
+  }
+  assert.match(text, /\[redacted\]/);
+  assert.match(text, /"baseUrl":"http:\/\/legacy"/, 'the rest of the config is still logged');
+});
+
+test('request logs (when on) carry the request id but not the bearer token', async (t) => {
+  const out = capture();
+  const config = loadConfig({ env: { CUTOVER_ADMIN_TOKENS: 'ann:operator:admin-secret-0123456789', CUTOVER_LOG_REQUESTS: 'true' } });
+  const cutover = await createCutover(config, { logger: createLogger('info', out.stream) });
+  await cutover.start();
+  t.after(() => cutover.close());
+  const res = await cutover.app.inject({
+    method: 'POST', url: '/admin/rollout/rollback', headers: { authorization: 'Bearer admin-secret-0123456789', 'x-request-id': 'req-42' }, payload: { reason: 'drill' },
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['x-request-id'], 'req-42');
+  const text = out.text();
+  assert.match(text, /"reqId":"req-42"/);
+  assert.match(text, /rollout state changed/);
+  assert.ok(!text.includes('admin-secret-0123456789'));
+});
