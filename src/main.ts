@@ -13,6 +13,7 @@ import type { AppServices, ReadinessReport } from './http/app-services.js';
 import { TokenAuth } from './http/auth.js';
 import { UnleashEligibility } from './infra/flags/unleash-eligibility.js';
 import { createLogger } from './infra/logger.js';
+import { shardOf as murmurShard } from './domain/shard.js';
 import { MemoryOutbox } from './infra/memory/memory-outbox.js';
 import { MemoryStateStore } from './infra/memory/memory-state-store.js';
 import { Metrics } from './infra/metrics.js';
@@ -20,7 +21,15 @@ import { RedisKeys } from './infra/redis/keys.js';
 import { connectRedis, whenReady } from './infra/redis/redis-connection.js';
 import { RedisOutbox } from './infra/redis/redis-outbox.js';
 import { RedisStateStore } from './infra/redis/redis-state-store.js';
+import { DEFAULT_STREAK_RULES } from './domain/guard/failure-streak.js';
+import { MemoryTrafficWindows } from './infra/memory/memory-traffic-windows.js';
+import { RedisTrafficWindows } from './infra/redis/redis-traffic-windows.js';
+import { WebhookNotifier } from './infra/webhook-notifier.js';
+import { Guard } from './services/guard.js';
 import { InstrumentedAdapter } from './services/instrumented-adapter.js';
+import type { Telemetry } from './services/ports/telemetry.js';
+import type { TrafficWindows } from './services/ports/traffic-windows.js';
+import { TrafficRecorder } from './services/traffic-recorder.js';
 import { OutboxWorker } from './services/outbox-worker.js';
 import type { Outbox } from './services/ports/outbox.js';
 import type { StateStore } from './services/ports/state-store.js';
@@ -57,6 +66,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   let stateStore: StateStore;
   let outbox: Outbox;
   let initOutbox: () => Promise<void> = async () => {};
+  let windows: TrafficWindows;
   if (config.redis.url) {
     const redis = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'commands' });
     const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
@@ -68,11 +78,13 @@ export async function createCutover(config: Config, options: CreateOptions = {})
       inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger, leaseMs: config.outbox.leaseTimeoutMs,
     });
     outbox = redisOutbox;
+    windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
     initOutbox = async () => {
       await whenReady(redis, 2_000);
       await redisOutbox.init();
     };
   } else {
+    windows = new MemoryTrafficWindows();
     stateStore = new MemoryStateStore(AUDIT_MAX_LEN);
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
@@ -85,13 +97,33 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     refreshIntervalMs: config.flags.refreshIntervalMs, fallback: config.flags.fallbackEligible, instanceId, logger,
   });
 
-  const rawSides = { old: createAdapter(config.sides.old, logger), new: createAdapter(config.sides.new, logger) };
-  const sides = {
-    old: new InstrumentedAdapter('old', rawSides.old, metrics),
-    new: new InstrumentedAdapter('new', rawSides.new, metrics),
+  const stateView = new StateView({ store: stateStore, migration: config.migration, pollIntervalMs: config.state.pollIntervalMs, logger, telemetry: metrics });
+  const control = new RolloutControl({ store: stateStore, view: stateView, logger });
+  const recorder = new TrafficRecorder(windows, logger);
+  const guard = new Guard({
+    windows, stateView, control, plan: config.plan, rules: config.guard.rules,
+    streakRules: { ...DEFAULT_STREAK_RULES, consecutiveFailures: config.guard.streakFailures },
+    notifier: new WebhookNotifier(config.guard.webhooks, logger), telemetry: metrics, logger, instanceId,
+  });
+  // Every adapter call is counted once and fans out to the metrics, the fleet windows and the guard.
+  const telemetry: Telemetry = {
+    adapterCall(side, op, outcome, seconds) {
+      metrics.adapterCall(side, op, outcome, seconds);
+      recorder.record(side, op, outcome, seconds);
+      if (op === 'send' && config.guard.enabled && stateView.loaded) guard.onSend(side, outcome);
+    },
+    message: (primary, result) => metrics.message(primary, result),
+    dualWrite: (side, result) => metrics.dualWrite(side, result),
+    outboxCounts: (counts) => metrics.outboxCounts(counts),
+    state: (state, age) => metrics.state(state, age),
   };
 
-  const stateView = new StateView({ store: stateStore, migration: config.migration, pollIntervalMs: config.state.pollIntervalMs, logger, telemetry: metrics });
+  const rawSides = { old: createAdapter(config.sides.old, logger), new: createAdapter(config.sides.new, logger) };
+  const sides = {
+    old: new InstrumentedAdapter('old', rawSides.old, telemetry),
+    new: new InstrumentedAdapter('new', rawSides.new, telemetry),
+  };
+
   stateView.onChange((state, previous) => {
     if (state.rollback && !previous?.rollback) metrics.rollbackSeen(state.rollback.trigger);
     if (previous) logger.info({ stateVersion: state.version, stage: state.stage, percent: state.percent, rolledBack: state.rollback !== null }, 'routing by a new state');
@@ -106,7 +138,6 @@ export async function createCutover(config: Config, options: CreateOptions = {})
 
   const sendMessage = new SendMessage({ router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake() });
   const readHistory = new ReadHistory({ router, sides });
-  const control = new RolloutControl({ store: stateStore, view: stateView, logger });
   const auth = new TokenAuth(config.admin.tokens);
 
   let flagsReady = false;
@@ -121,7 +152,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   const services: AppServices = {
-    config, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness,
+    config, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard,
     memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
   };
 
@@ -160,6 +191,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await eligibility.ready();
     flagsReady = true;
     for (const side of SIDES) workers[side].start();
+    recorder.start();
+    if (config.guard.enabled) guard.start();
     countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
     countsTimer.unref();
   };
@@ -167,7 +200,9 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const close = async (): Promise<void> => {
     stopped = true;
     clearInterval(countsTimer);
+    guard.stop();
     await app.close();
+    await recorder.stop().catch(() => undefined);
     await Promise.all(SIDES.map((side) => workers[side].stop()));
     stateView.stop();
     await outbox.close();

@@ -129,6 +129,29 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    guard: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Judge the new side and roll back on a breach' }),
+        judgeWindow: Duration('60s', 'Window of the error-rate limits'),
+        minSamples: Type.Integer({ minimum: 1, default: 200, description: 'New-side sends in the judge window before judging (else hold)' }),
+        maxErrorRate: Type.Number({ minimum: 0, maximum: 1, default: 0.2, description: 'Absolute limit on the new error rate' }),
+        maxErrorRateIncrease: Type.Number({ minimum: 0, maximum: 1, default: 0.05, description: 'Limit on new minus old error rate' }),
+        maxP99: Duration('3s', 'Absolute limit on the new p99'),
+        maxP99Increase: Duration('250ms', 'Limit on new minus old p99'),
+        latencyWindow: Duration('15s', 'Window of the latency limits'),
+        latencyMinSamples: Type.Integer({ minimum: 1, default: 300 }),
+        consecutiveBreaches: Type.Integer({ minimum: 1, maximum: 60, default: 3, description: 'Seconds in a row a limit must be breached' }),
+        alphaPerHour: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.001, description: 'False-rollback budget per hour of the sequential test' }),
+        tau: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.02, description: 'Error-rate difference the sequential test is quickest for' }),
+        streakFailures: Type.Integer({ minimum: 2, default: 20, description: 'Consecutive new-side failures on one instance that roll back at once' }),
+        noDataRollbackAfter: Duration('0s', 'Roll back after holding for lack of data this long; 0s = hold forever'),
+        webhooks: Type.Array(
+          Type.Object({ url: Type.String({ pattern: '^https?://' }), headers: Type.Optional(Type.Record(Type.String(), Type.String())) }, { additionalProperties: false }),
+          { default: [], description: 'JSON (Slack-compatible) POSTs on rollback and promotion' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     admin: Type.Object(
       {
         tokens: Type.Array(AdminToken, { default: [] }),

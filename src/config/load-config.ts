@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
+import { DEFAULT_GUARD_RULES, type GuardRules } from '../domain/guard/guard-rules.js';
 import { checkPlan, type Plan } from '../domain/plan.js';
 import { parseDuration } from './duration.js';
 
@@ -33,6 +34,10 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_OUTBOX_LEASE_TIMEOUT', path: 'outbox.leaseTimeout', parse: 'string' },
   { env: 'CUTOVER_STATE_POLL_INTERVAL', path: 'state.pollInterval', parse: 'string' },
   { env: 'CUTOVER_ADMIN_TOKENS', path: 'admin.tokens', parse: 'tokens' },
+  { env: 'CUTOVER_GUARD_ENABLED', path: 'guard.enabled', parse: 'bool' },
+  { env: 'CUTOVER_GUARD_MIN_SAMPLES', path: 'guard.minSamples', parse: 'int' },
+  { env: 'CUTOVER_GUARD_WEBHOOKS', path: 'guard.webhooks', parse: 'json' },
+  { env: 'CUTOVER_PLAN', path: 'plan', parse: 'json' },
 ];
 
 /** The validated config with every duration in milliseconds. */
@@ -63,6 +68,7 @@ export interface Config {
   state: { pollIntervalMs: number };
   messages: ConfigInput['messages'];
   plan: Plan;
+  guard: { enabled: boolean; rules: GuardRules; streakFailures: number; webhooks: Array<{ url: string; headers?: Record<string, string> }> };
   admin: { tokens: AdminTokenConfig[] };
 }
 
@@ -140,6 +146,26 @@ function resolve(input: ConfigInput): Config {
     plan: {
       steps: input.plan.steps.map((step, i) => ({ percent: step.percent, bakeMs: ms(`plan.steps.${i}.bake`, step.bake) })),
       autoPromote: input.plan.autoPromote,
+    },
+    guard: {
+      enabled: input.guard.enabled,
+      rules: {
+        ...DEFAULT_GUARD_RULES,
+        judgeWindowSeconds: Math.round(ms('guard.judgeWindow', input.guard.judgeWindow) / 1000),
+        minSamples: input.guard.minSamples,
+        maxErrorRate: input.guard.maxErrorRate,
+        maxErrorRateIncrease: input.guard.maxErrorRateIncrease,
+        maxP99Ms: ms('guard.maxP99', input.guard.maxP99),
+        maxP99IncreaseMs: ms('guard.maxP99Increase', input.guard.maxP99Increase),
+        latencyWindowSeconds: Math.round(ms('guard.latencyWindow', input.guard.latencyWindow) / 1000),
+        latencyMinSamples: input.guard.latencyMinSamples,
+        consecutiveBreaches: input.guard.consecutiveBreaches,
+        alphaPerHour: input.guard.alphaPerHour,
+        tau: input.guard.tau,
+        noDataRollbackAfterSeconds: Math.round(ms('guard.noDataRollbackAfter', input.guard.noDataRollbackAfter) / 1000),
+      },
+      streakFailures: input.guard.streakFailures,
+      webhooks: input.guard.webhooks,
     },
     admin: { tokens: input.admin.tokens },
   };

@@ -3,6 +3,7 @@ import type { MemoryAdapter } from '../adapters/memory-adapter.js';
 import type { Config } from '../config/load-config.js';
 import type { Side } from '../domain/message.js';
 import type { Metrics } from '../infra/metrics.js';
+import type { Guard } from '../services/guard.js';
 import type { InstrumentedAdapter } from '../services/instrumented-adapter.js';
 import type { Outbox } from '../services/ports/outbox.js';
 import type { StateStore } from '../services/ports/state-store.js';
@@ -32,6 +33,7 @@ export interface AppServices {
   outbox: Outbox;
   sides: Record<Side, InstrumentedAdapter>;
   auth: TokenAuth;
+  guard: Guard;
   readiness(): Promise<ReadinessReport>;
   /** The memory adapter behind a side, when it is one (run-time fault injection for drills). */
   memorySide(side: Side): MemoryAdapter | undefined;

@@ -119,6 +119,7 @@ export const AuditEntrySchema = Type.Object({
   role: Type.String(),
   action: Type.String(),
   reason: Type.Optional(Type.String()),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   before: Type.Union([RolloutStateSchema, Type.Null()]),
   after: RolloutStateSchema,
 });

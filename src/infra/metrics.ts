@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SIDES, type Side } from '../domain/message.js';
 import { STAGES, type RolloutState } from '../domain/rollout-state.js';
+import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
+import type { GuardTelemetry } from '../services/guard.js';
 import type { OutboxCounts } from '../services/ports/outbox.js';
 import type { AdapterOp, CallOutcome, DualWriteResult, SendResult, Telemetry } from '../services/ports/telemetry.js';
 
@@ -11,7 +13,10 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * Every Cutover metric, defined once; the names are shared with the guard, the dashboard and the
  * alerts. Labels are bounded sets (side, op, outcome, stage): never a user or message id.
  */
-export class Metrics implements Telemetry {
+const VERDICTS: readonly (Verdict | 'idle')[] = ['healthy', 'hold', 'breach', 'rollback', 'idle'];
+const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-increase', 'p99', 'p99-increase', 'sequential-test', 'tripwire', 'no-data-cap'];
+
+export class Metrics implements Telemetry, GuardTelemetry {
   readonly registry = new Registry();
 
   readonly adapterRequests = new Counter({
@@ -97,6 +102,27 @@ export class Metrics implements Telemetry {
     registers: [this.registry],
   });
 
+  readonly guardVerdict = new Gauge({
+    name: 'cutover_guard_verdict',
+    help: "1 for the guard's current verdict (healthy, hold, breach, rollback; idle when not judging)",
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+
+  readonly guardEvaluations = new Counter({
+    name: 'cutover_guard_evaluations_total',
+    help: 'Guard evaluations by verdict',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+
+  readonly guardErrorRate = new Gauge({ name: 'cutover_guard_error_rate', help: 'Error rate per side over the judge window, fleet-wide', labelNames: ['side'] as const, registers: [this.registry] });
+  readonly guardP99 = new Gauge({ name: 'cutover_guard_p99_seconds', help: 'p99 send latency per side over the latency window, fleet-wide', labelNames: ['side'] as const, registers: [this.registry] });
+  readonly guardRequests = new Gauge({ name: 'cutover_guard_window_requests', help: 'Sends per side in the judge window, fleet-wide', labelNames: ['side'] as const, registers: [this.registry] });
+  readonly guardRuleValue = new Gauge({ name: 'cutover_guard_rule_value', help: 'Last value of each guard rule (rates 0..1, latencies in ms, test statistics)', labelNames: ['rule'] as const, registers: [this.registry] });
+  readonly guardThreshold = new Gauge({ name: 'cutover_guard_threshold', help: 'Limit of each guard rule, same units as cutover_guard_rule_value', labelNames: ['rule'] as const, registers: [this.registry] });
+  readonly guardActions = new Counter({ name: 'cutover_guard_actions_total', help: 'What the guard did: rollback, promote', labelNames: ['action'] as const, registers: [this.registry] });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cutover_' });
     // Zeroed series so dashboards and alerts see every label set from the start.
@@ -106,6 +132,9 @@ export class Metrics implements Telemetry {
       for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) this.adapterRequests.inc({ side, op: 'send', outcome }, 0);
     }
     for (const trigger of ['manual', 'auto'] as const) this.rollbacks.inc({ trigger }, 0);
+    for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
+    for (const action of ['rollback', 'promote'] as const) this.guardActions.inc({ action }, 0);
+    this.guardReport(null);
   }
 
   adapterCall(side: Side, op: AdapterOp, outcome: CallOutcome, seconds: number): void {
@@ -141,6 +170,27 @@ export class Metrics implements Telemetry {
     this.stateRolledBack.set(state.rollback ? 1 : 0);
     this.stateVersion.set(state.version);
     this.stateAge.set(syncedAgoSeconds);
+  }
+
+  guardReport(report: GuardReport | null): void {
+    const verdict = report?.verdict ?? 'idle';
+    for (const v of VERDICTS) this.guardVerdict.set({ verdict: v }, v === verdict ? 1 : 0);
+    if (!report) return;
+    this.guardEvaluations.inc({ verdict });
+    for (const side of SIDES) {
+      this.guardErrorRate.set({ side }, report[side].errorRate);
+      this.guardRequests.set({ side }, report[side].requests);
+      if (Number.isFinite(report[side].p99Ms)) this.guardP99.set({ side }, report[side].p99Ms / 1000);
+    }
+    for (const check of report.checks) {
+      if (!RULES.includes(check.rule)) continue;
+      if (Number.isFinite(check.value)) this.guardRuleValue.set({ rule: check.rule }, check.value);
+      this.guardThreshold.set({ rule: check.rule }, check.limit);
+    }
+  }
+
+  guardAction(action: 'rollback' | 'promote'): void {
+    this.guardActions.inc({ action });
   }
 
   rollbackSeen(trigger: 'manual' | 'auto'): void {

@@ -32,7 +32,7 @@ export class RolloutControl {
   async change(
     actor: Actor,
     change: StateChange | ((current: RolloutState) => StateChange),
-    options: { reason?: string; expectedVersion?: number; action?: string } = {},
+    options: { reason?: string; expectedVersion?: number; action?: string; details?: Record<string, unknown> } = {},
   ): Promise<ChangeOutcome> {
     const clock = this.deps.clock ?? Date.now;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
@@ -44,7 +44,7 @@ export class RolloutControl {
       const { next, note } = applyChange(current, decided, actor.name, new Date(clock()));
       if (!next) return { state: current, changed: false, note };
       const audit: AuditEntry = {
-        at: next.updatedAt, actor: actor.name, role: actor.role, action: options.action ?? decided.type, reason: options.reason ?? reasonOf(decided), before: current, after: next,
+        at: next.updatedAt, actor: actor.name, role: actor.role, action: options.action ?? decided.type, reason: options.reason ?? reasonOf(decided), details: options.details, before: current, after: next,
       };
       const result = await this.deps.store.compareAndSet(current.version, next, audit);
       if (result.ok) {

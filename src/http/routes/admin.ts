@@ -15,7 +15,7 @@ const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if t
 const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { auth, control, stateView, stateStore, outbox, memorySide, config } = app.services;
+  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard } = app.services;
   const { plan } = config;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
@@ -45,6 +45,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
             index: Type.Integer(), current: Type.Union([Type.Number(), Type.Null()]), next: Type.Union([Type.Number(), Type.Null()]),
             bakedMs: Type.Number(), bakeRemainingMs: Type.Number(), readyToStep: Type.Boolean(),
           }),
+          guard: Type.Object({ enabled: Type.Boolean(), report: Type.Unknown({ description: "The guard's last verdict with its numbers, or null when it is not judging" }) }),
         }),
         ...errorReplies(401, 403, 503),
       },
@@ -65,6 +66,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         bakeRemainingMs: position.bakeRemainingMs,
         readyToStep: state.stage === 'canary' && !state.rollback && position.next !== null && position.bakeRemainingMs === 0,
       },
+      guard: config.guard.enabled ? { enabled: true, report: guard.lastReport } : { enabled: false, report: null },
     };
   });
 

@@ -42,6 +42,11 @@ export class RedisKeys {
     return `${this.shardTag(shard)}:outbox:${side}:retry`;
   }
 
+  /** One second of one shard's traffic counts, for the guard. */
+  window(shard: number, second: number): string {
+    return `${this.shardTag(shard)}:win:${second}`;
+  }
+
   deadLetters(shard: number, side: Side): string {
     return `${this.shardTag(shard)}:outbox:${side}:dead`;
   }

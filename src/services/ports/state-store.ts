@@ -7,6 +7,8 @@ export interface AuditEntry {
   role: 'operator' | 'viewer' | 'system' | 'guard' | 'break-glass';
   action: string;
   reason?: string;
+  /** Machine-readable facts behind the change (the guard's numbers). */
+  details?: Record<string, unknown>;
   before: RolloutState | null;
   after: RolloutState;
 }
