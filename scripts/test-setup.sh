@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-setup: installing ${need[*]} from Debian's packages" >&2
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The package may start its own cluster (15/main, port 5432); the tests boot a throwaway one, so stop it.
+  if [[ " ${need[*]} " == *" postgresql-15 "* ]]; then $SUDO pg_ctlcluster 15 main stop >/dev/null 2>&1 || true; fi
 fi
 # A system redis started by the package is not the one the tests use; leave it alone.
 [ -d node_modules ] || npm ci --no-audit --no-fund

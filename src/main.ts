@@ -12,6 +12,7 @@ import { cutoverApp } from './http/app.js';
 import type { AppServices, ReadinessReport } from './http/app-services.js';
 import { TokenAuth } from './http/auth.js';
 import { UnleashEligibility } from './infra/flags/unleash-eligibility.js';
+import { UnleashRolloutMirror } from './infra/flags/unleash-rollout-mirror.js';
 import { createLogger } from './infra/logger.js';
 import { shardOf as murmurShard } from './domain/shard.js';
 import { MemoryOutbox } from './infra/memory/memory-outbox.js';
@@ -129,6 +130,16 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     if (previous) logger.info({ stateVersion: state.version, stage: state.stage, percent: state.percent, rolledBack: state.rollback !== null }, 'routing by a new state');
   });
   metrics.trackStateAge(() => stateView.ageMs / 1000);
+  // Best effort, never awaited: a rollback must not wait for Unleash.
+  const mirror = config.flags.mirror && new UnleashRolloutMirror({
+    adminUrl: config.flags.mirror.adminUrl, adminToken: config.flags.mirror.adminToken, project: config.flags.mirror.project,
+    environment: config.flags.mirror.environment, flagName: config.flags.mirror.flagName, groupId: config.flags.flagName, logger,
+    onResult: (result) => {
+      metrics.unleashMirror(result.ok);
+      logger[result.ok ? 'info' : 'warn']({ action: 'unleash-mirror', flag: config.flags.mirror?.flagName, ...result }, result.ok ? 'mirrored the rollout into Unleash' : 'could not mirror the rollout into Unleash');
+    },
+  });
+  if (mirror) stateView.onChange((state) => void mirror.mirror(state));
   const router = new Router(stateView, eligibility, config.flags.flagName);
 
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
@@ -208,6 +219,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await outbox.close();
     await stateStore.close();
     await eligibility.close();
+    await mirror?.close();
     await Promise.all(SIDES.map((side) => sides[side].close()));
     await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
   };

@@ -84,6 +84,16 @@ export const ConfigSchema = Type.Object(
         unleashToken: Type.Optional(Type.String({ minLength: 1, description: 'Unleash backend token (secret)' })),
         refreshInterval: Duration('1s', 'How often flags are fetched from Unleash'),
         fallbackEligible: Type.Boolean({ default: false, description: 'Eligibility when the flag cannot be evaluated' }),
+        mirror: Type.Optional(Type.Object(
+          {
+            adminUrl: Type.String({ pattern: '^https?://', description: "Unleash's root URL for its Admin API" }),
+            adminToken: Type.String({ minLength: 1, description: 'Unleash admin token (secret)' }),
+            flagName: Type.Optional(Type.String({ minLength: 1, description: 'Flag client apps read their cohort from; default cutover-<migration>-cohort' })),
+            project: Type.String({ default: 'default' }),
+            environment: Type.String({ default: 'development' }),
+          },
+          { additionalProperties: false, description: "Mirror Cutover's percent into an Unleash flag so client apps asking Unleash see the same cohort" },
+        )),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -27,6 +27,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_FLAGS_FILE', path: 'flags.bootstrapFile', parse: 'string' },
   { env: 'CUTOVER_UNLEASH_URL', path: 'flags.unleashUrl', parse: 'string' },
   { env: 'CUTOVER_UNLEASH_TOKEN', path: 'flags.unleashToken', parse: 'string' },
+  { env: 'CUTOVER_UNLEASH_MIRROR', path: 'flags.mirror', parse: 'json' },
   { env: 'CUTOVER_OUTBOX_INFLIGHT_GRACE', path: 'outbox.inflightGrace', parse: 'string' },
   { env: 'CUTOVER_OUTBOX_BACKOFF_BASE', path: 'outbox.backoffBase', parse: 'string' },
   { env: 'CUTOVER_OUTBOX_MAX_ATTEMPTS', path: 'outbox.maxAttempts', parse: 'int' },
@@ -53,6 +54,7 @@ export interface Config {
     unleashToken?: string;
     refreshIntervalMs: number;
     fallbackEligible: boolean;
+    mirror?: { adminUrl: string; adminToken: string; flagName: string; project: string; environment: string };
   };
   outbox: {
     maxAttempts: number;
@@ -129,6 +131,7 @@ function resolve(input: ConfigInput): Config {
       unleashToken: input.flags.unleashToken,
       refreshIntervalMs: ms('flags.refreshInterval', input.flags.refreshInterval),
       fallbackEligible: input.flags.fallbackEligible,
+      mirror: input.flags.mirror && { ...input.flags.mirror, flagName: input.flags.mirror.flagName ?? `cutover-${input.migration}-cohort` },
     },
     outbox: {
       maxAttempts: input.outbox.maxAttempts,

@@ -17,6 +17,8 @@ export const REDACT_PATHS = [
   'config.sides.*.apiKey',
   'config.sides.*.token',
   'config.flags.unleashToken',
+  'config.flags.mirror.adminToken',
+  '*.adminToken',
   'config.redis.url',
 ];
 

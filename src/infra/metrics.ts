@@ -193,6 +193,12 @@ export class Metrics implements Telemetry, GuardTelemetry {
     this.guardActions.inc({ action });
   }
 
+  readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
+
+  unleashMirror(ok: boolean): void {
+    this.unleashMirrors.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
   rollbackSeen(trigger: 'manual' | 'auto'): void {
     this.rollbacks.inc({ trigger });
   }

@@ -93,6 +93,10 @@ export class UnleashEligibility implements Eligibility {
 
   async close(): Promise<void> {
     this.client.destroy();
+    // destroy() strips the repository's listeners; a fetch still in flight then emits `error` into
+    // the void, an unhandled rejection that would crash the process at shutdown. Keep one listener.
+    const repository = (this.client as unknown as { repository?: { on(event: string, listener: () => void): void } }).repository;
+    repository?.on('error', () => {});
   }
 }
 

@@ -16,7 +16,7 @@ export interface MirrorResult {
   /** On success: what the write did. */
   action?: 'updated' | 'created' | 'unchanged';
   error?: string;
-  /** A newer state came before this one was written; the newer one's result is the one that counts. */
+  /** Not written: a newer state came first (its result is the one that counts) or the mirror was closed. */
   superseded?: boolean;
 }
 
@@ -105,7 +105,9 @@ export class UnleashRolloutMirror {
     this.latestVersion = state.version;
     if (this.inFlight && this.inFlight.version < state.version) this.inFlight.controller.abort();
     this.wake?.();
-    const run = this.tail.then(() => this.apply(state.version, percent));
+    const run = this.tail
+      .then(() => this.apply(state.version, percent))
+      .catch((err: unknown): MirrorResult => this.report({ ok: false, percent, version: state.version, attempts: 0, error: describe(err) }));
     this.tail = run;
     return run;
   }
@@ -219,7 +221,7 @@ function retryable(err: unknown): boolean {
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // fetch hides the socket error (ECONNREFUSED, ...) in `cause`.
-  const cause = (err as Error & { cause?: unknown }).cause;
+  const cause = err.cause;
   const code = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
   return code ? `${err.message} (${code})` : err.message;
 }
