@@ -22,17 +22,20 @@ export interface PlanPosition {
   bakedMs: number;
   /** What is left of the current step's bake (0 when done or when there is no current step). */
   bakeRemainingMs: number;
+  /** `step` would move now: canary, not rolled back, a next step, the bake done. */
+  readyToStep: boolean;
 }
 
 /** Where `state` stands in `plan`: the last step at or below its percent, and the bake so far. */
-export function planPosition(plan: Plan, state: Pick<RolloutState, 'percent' | 'since'>, now: number): PlanPosition {
+export function planPosition(plan: Plan, state: Pick<RolloutState, 'stage' | 'percent' | 'since' | 'rollback'>, now: number): PlanPosition {
   let index = -1;
   for (let i = 0; i < plan.steps.length; i++) if (plan.steps[i]!.percent <= state.percent) index = i;
   const current = index >= 0 ? plan.steps[index]! : null;
   const next = plan.steps[index + 1] ?? null;
   const bakedMs = Math.max(0, now - Date.parse(state.since));
   const bakeRemainingMs = current ? Math.max(0, current.bakeMs - bakedMs) : 0;
-  return { index, current, next, bakedMs, bakeRemainingMs };
+  const readyToStep = state.stage === 'canary' && state.rollback === null && next !== null && bakeRemainingMs === 0;
+  return { index, current, next, bakedMs, bakeRemainingMs, readyToStep };
 }
 
 /**

@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
 import { routeLookupRoutes } from './routes/route-lookup.js';
+import { statusRoutes } from './routes/status.js';
 
 export interface AppOptions {
   services: AppServices;
@@ -41,6 +42,7 @@ export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { s
   await app.register(routeLookupRoutes);
   await app.register(healthRoutes);
   await app.register(adminRoutes);
+  await app.register(statusRoutes);
 
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 };

@@ -132,7 +132,7 @@ export class Guard {
 
   private async promote(state: RolloutState, report: GuardReport): Promise<void> {
     const position = planPosition(this.options.plan, state, this.clock());
-    if (state.stage !== 'canary' || !position.next || position.bakeRemainingMs > 0 || this.acting) return;
+    if (!position.readyToStep || this.acting) return;
     this.acting = true;
     try {
       const reason = `auto-promotion after a healthy bake: ${report.reason}`;

@@ -64,7 +64,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         next: position.next?.percent ?? null,
         bakedMs: position.bakedMs,
         bakeRemainingMs: position.bakeRemainingMs,
-        readyToStep: state.stage === 'canary' && !state.rollback && position.next !== null && position.bakeRemainingMs === 0,
+        readyToStep: position.readyToStep,
       },
       guard: config.guard.enabled ? { enabled: true, report: guard.lastReport } : { enabled: false, report: null },
     };
