@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GatewayProcess } from '../support/gateway-process.js';
-import { driveToCanary, eventually, startStack, TOKEN } from '../support/stack.js';
+import { driveToCanary, eventually, onBothSides, startStack, TOKEN } from '../support/stack.js';
 
 /** Sends from `workers` loops until `stop()`; records the ids the gateway accepted (2xx). */
 function loadGenerator(gateway: GatewayProcess, workers: number) {
@@ -38,12 +38,7 @@ test('a gateway killed with SIGKILL under load loses nothing it accepted, on eit
   assert.ok(accepted.length > 100, `load reached the gateway before the kill (${accepted.length} accepted of ${load.sent})`);
 
   await gateway.boot(); // a new process on the same Redis
-  await eventually(async () => {
-    const [oldIds, newIds] = await Promise.all([stack.old.messageIds(), stack.fresh.messageIds()]);
-    const onOld = new Set(oldIds);
-    const onNew = new Set(newIds);
-    return accepted.every((id) => onOld.has(id) && onNew.has(id));
-  }, 20_000, 'every accepted message on both sides');
+  await onBothSides(stack, accepted, 20_000);
 
   const outbox = await gateway.request('GET', '/admin/outbox', undefined, TOKEN);
   await eventually(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GatewayProcess } from '../support/gateway-process.js';
-import { driveToCanary, eventually, startStack, TOKEN } from '../support/stack.js';
+import { driveToCanary, eventually, onBothSides, startStack, TOKEN } from '../support/stack.js';
 
 const USERS = Array.from({ length: 30 }, (_, i) => `user-${i}`);
 
@@ -63,10 +63,5 @@ test('the guard rolls back on a new-side fault, every instance routes to old, an
   await stack.fresh.setFaults({ errorRate: 0 }); // the new side recovers; the outbox catches it up
   const accepted = [...load.accepted];
   assert.ok(accepted.length > 200, `traffic flowed (${accepted.length} accepted)`);
-  await eventually(async () => {
-    const [oldIds, newIds] = await Promise.all([stack.old.messageIds(), stack.fresh.messageIds()]);
-    const onOld = new Set(oldIds);
-    const onNew = new Set(newIds);
-    return accepted.every((id) => onOld.has(id) && onNew.has(id));
-  }, 30_000, 'every accepted message on both sides');
+  await onBothSides(stack, accepted, 30_000);
 });

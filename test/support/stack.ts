@@ -58,3 +58,13 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until every id is stored on both simulated sides. */
+export async function onBothSides(stack: Stack, ids: string[], timeoutMs: number): Promise<void> {
+  await eventually(async () => {
+    const [oldIds, newIds] = await Promise.all([stack.old.messageIds(), stack.fresh.messageIds()]);
+    const onOld = new Set(oldIds);
+    const onNew = new Set(newIds);
+    return ids.every((id) => onOld.has(id) && onNew.has(id));
+  }, timeoutMs, 'every accepted message on both sides');
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { formatChange } from '../format.js';
+import {
+  addGatewayOptions, clientFrom, examples, parsePercent, parseReason, print, requireReasonWhenForced, wholeNumber, type CliIo, type GatewayOptions,
+} from './shared-options.js';
+
+interface SetPercentOptions extends GatewayOptions {
+  force?: boolean;
+  reason?: string;
+  expectedVersion?: number;
+}
+
+export function registerSetPercentCommand(program: Command, io: CliIo): void {
+  const command = program
+    .command('set')
+    .argument('<percent>', 'share of eligible users on new in canary, 0..100 in steps of 0.01', parsePercent)
+    .description('Set the rollout percent directly, off-plan (operator token). Raising only adds users; lowering moves users back to old and needs --force --reason')
+    .option('--force', 'allow lowering the percent')
+    .option('--reason <text>', 'why; recorded in the audit log', parseReason)
+    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
+  addGatewayOptions(command)
+    .addHelpText('after', examples(
+      'cutover set 5',
+      'cutover set 0.25 --reason "first users from the beta list"',
+      'cutover set 1 --force --reason "p99 on new doubled at 5 %"',
+      'cutover set 10 --expected-version 12   # refuses if someone changed the state since v12',
+    ))
+    .action(async (percent: number, options: SetPercentOptions, self: Command) => {
+      requireReasonWhenForced(self, options);
+      const reply = await clientFrom(options).setPercent(percent, { force: options.force, reason: options.reason, expectedVersion: options.expectedVersion });
+      print(io, options, reply, formatChange);
+    });
+}
