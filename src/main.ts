@@ -54,7 +54,6 @@ export interface CreateOptions {
   instanceId?: string;
 }
 
-const AUDIT_MAX_LEN = 100_000;
 const COUNTS_EVERY_MS = 1_000;
 
 /** The composition root: every part is chosen and wired here, and nowhere else. */
@@ -73,7 +72,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
     redisConnections.push(redis, subscriber);
     const keys = new RedisKeys(config.migration);
-    stateStore = new RedisStateStore({ redis, subscriber, keys, auditMaxLen: AUDIT_MAX_LEN, logger });
+    stateStore = new RedisStateStore({ redis, subscriber, keys, auditMaxLen: config.state.auditMaxLen, logger });
     const redisOutbox = new RedisOutbox({
       redis, keys, shards: config.redis.shards, consumer: instanceId, dedupeWindowMs: config.outbox.dedupeWindowMs,
       inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger, leaseMs: config.outbox.leaseTimeoutMs,
@@ -86,7 +85,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     };
   } else {
     windows = new MemoryTrafficWindows();
-    stateStore = new MemoryStateStore(AUDIT_MAX_LEN);
+    stateStore = new MemoryStateStore(config.state.auditMaxLen);
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
       leaseMs: config.outbox.leaseTimeoutMs,
@@ -163,7 +162,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   const services: AppServices = {
-    config, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard,
+    config, instanceId, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard,
     memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
   };
 

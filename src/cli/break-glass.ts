@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../infra/logger.js';
 import { RedisKeys } from '../infra/redis/keys.js';
 import { connectRedis, whenReady } from '../infra/redis/redis-connection.js';
@@ -15,7 +16,6 @@ export interface BreakGlassOptions {
 }
 
 /** The audit stream's cap; the gateway's composition root (src/main.ts) uses the same. */
-const AUDIT_MAX_LEN = 100_000;
 
 /**
  * Rolls back by writing straight to Redis, for when no gateway answers. It is the gateway's own
@@ -38,7 +38,7 @@ export async function breakGlassRollback(options: BreakGlassOptions): Promise<Ch
     }
     const keys = new RedisKeys(options.migration);
     // Only writes happen here, so nothing subscribes: the commands connection stands in for the subscriber.
-    const store = new RedisStateStore({ redis, subscriber: redis, keys, auditMaxLen: AUDIT_MAX_LEN, logger });
+    const store = new RedisStateStore({ redis, subscriber: redis, keys, auditMaxLen: loadConfig({ env: {} }).state.auditMaxLen, logger });
     if (!(await store.read())) {
       throw new CliError(
         'NO_STATE', `no rollout state for migration "${options.migration}" at ${keys.state}`,

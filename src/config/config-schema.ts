@@ -114,6 +114,7 @@ export const ConfigSchema = Type.Object(
     state: Type.Object(
       {
         pollInterval: Duration('1s', 'Re-read of the state record, besides pub/sub'),
+        auditMaxLen: Type.Integer({ minimum: 100, default: 100_000, description: 'Audit entries kept in the Redis stream (approximate cap)' }),
       },
       { additionalProperties: false, default: {} },
     ),

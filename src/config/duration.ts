@@ -10,6 +10,7 @@ export function parseDuration(text: string): number | undefined {
 
 /** The shortest exact human form of a duration, for messages and status output. */
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
   for (const unit of ['d', 'h', 'm', 's'] as const) {
     if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
   }

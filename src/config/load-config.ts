@@ -67,7 +67,7 @@ export interface Config {
     concurrency: number;
     deadLetterMaxLen: number;
   };
-  state: { pollIntervalMs: number };
+  state: { pollIntervalMs: number; auditMaxLen: number };
   messages: ConfigInput['messages'];
   plan: Plan;
   guard: { enabled: boolean; rules: GuardRules; streakFailures: number; webhooks: Array<{ url: string; headers?: Record<string, string> }> };
@@ -144,7 +144,7 @@ function resolve(input: ConfigInput): Config {
       concurrency: input.outbox.concurrency,
       deadLetterMaxLen: input.outbox.deadLetterMaxLen,
     },
-    state: { pollIntervalMs: ms('state.pollInterval', input.state.pollInterval) },
+    state: { pollIntervalMs: ms('state.pollInterval', input.state.pollInterval), auditMaxLen: input.state.auditMaxLen },
     messages: input.messages,
     plan: {
       steps: input.plan.steps.map((step, i) => ({ percent: step.percent, bakeMs: ms(`plan.steps.${i}.bake`, step.bake) })),

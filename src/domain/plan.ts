@@ -51,9 +51,8 @@ export function nextStep(plan: Plan, state: RolloutState, now: number, force = f
   const position = planPosition(plan, state, now);
   if (!position.next) throw new InvalidTransitionError('at the last step of the plan; next: cutover stage complete');
   if (position.bakeRemainingMs > 0 && !force) {
-    const minutes = (ms: number) => `${Math.ceil(ms / 60_000)}m`;
     throw new BakeNotDoneError(
-      `step ${position.current!.percent} % has baked ${minutes(position.bakedMs)} of ${minutes(position.current!.bakeMs)}; wait ${minutes(position.bakeRemainingMs)} or force with a reason`,
+      `step ${position.current!.percent} % has baked ${humanDuration(position.bakedMs)} of ${humanDuration(position.current!.bakeMs)}; wait ${humanDuration(position.bakeRemainingMs)} or force with a reason`,
       { details: { bakeRemainingMs: position.bakeRemainingMs, next: position.next.percent } },
     );
   }
@@ -69,4 +68,18 @@ export function checkPlan(plan: Plan): string | undefined {
     previous = step.percent;
   }
   return plan.steps.length === 0 ? 'a plan needs at least one step' : undefined;
+}
+
+/** `3h 5m`, `59m 57s`, `12s`: the two largest units, for messages. */
+export function humanDuration(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(ms / 1000) * 1000);
+  for (const [unit, size] of units) {
+    if (rest >= size && parts.length < 2) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    } else if (parts.length > 0) break;
+  }
+  return parts.join(' ') || '0s';
 }

@@ -35,7 +35,11 @@ export function applyChange(state: RolloutState, change: StateChange, actor: str
       if (change.percent < state.percent && !change.force) {
         throw new InvalidTransitionError(`lowering the percent (${state.percent} → ${change.percent}) moves users back to old; pass force with a reason, or roll back`);
       }
-      if (state.stage === 'complete') throw new InvalidTransitionError('stage is complete: everyone is on new; the percent no longer applies');
+      if (state.stage !== 'canary') {
+        throw new InvalidTransitionError(state.stage === 'complete'
+          ? 'stage is complete: everyone is on new; the percent no longer applies'
+          : `the percent applies in the canary stage; move there first (cutover stage ${state.stage === 'off' ? 'shadow' : 'canary'})`);
+      }
       return { next: { ...base, percent: change.percent, since: at } };
     }
     case 'set-stage': {
@@ -52,7 +56,7 @@ export function applyChange(state: RolloutState, change: StateChange, actor: str
     }
     case 'rollback': {
       if (state.rollback) return { next: null, note: `already rolled back by ${state.rollback.actor} at ${state.rollback.at}` };
-      if (!change.reason.trim()) throw new InvalidRequestError('a rollback needs a reason');
+      if (change.reason.trim().length < 3) throw new InvalidRequestError('a rollback needs a reason (at least 3 characters)');
       return {
         next: {
           ...base,

@@ -22,6 +22,8 @@ export interface ReadinessReport {
 /** What the HTTP app is given by the composition root; routes take only the piece they need. */
 export interface AppServices {
   config: Config;
+  /** This process, as logs, metrics and the outbox's consumer group know it. */
+  instanceId: string;
   logger: Logger;
   metrics: Metrics;
   stateView: StateView;

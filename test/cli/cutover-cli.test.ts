@@ -148,7 +148,7 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     assert.equal(json.code, 0);
     const reply = JSON.parse(json.stdout) as RolloutReply & { plan: unknown };
     assert.deepEqual(reply.state, (await rollout()).state);
-    assert.deepEqual(reply.plan, { autoPromote: false, steps: [{ percent: 1, bake: '1s' }, { percent: 5, bake: '1h' }, { percent: 100, bake: '0ms' }] });
+    assert.deepEqual(reply.plan, { autoPromote: false, steps: [{ percent: 1, bake: '1s' }, { percent: 5, bake: '1h' }, { percent: 100, bake: '0s' }] });
   });
 
   test('without a token a read fails with UNAUTHORIZED and says to set CUTOVER_TOKEN', async () => {

@@ -33,11 +33,13 @@ test('going back a stage or lowering the percent needs force', () => {
   assert.equal(run(canary, { type: 'set-stage', stage: 'shadow', force: true }).stage, 'shadow');
 });
 
-test('percent must be 0..100 in 0.01 steps', () => {
+test('percent must be 0..100 in 0.01 steps, and applies in canary only', () => {
+  const canary = run(start, { type: 'set-stage', stage: 'shadow' }, { type: 'set-stage', stage: 'canary' });
   for (const percent of [-1, 100.5, 1.001, Number.NaN]) {
-    assert.throws(() => applyChange(start, { type: 'set-percent', percent }, 'ops', now), InvalidRequestError, String(percent));
+    assert.throws(() => applyChange(canary, { type: 'set-percent', percent }, 'ops', now), InvalidRequestError, String(percent));
   }
-  assert.equal(run(start, { type: 'set-percent', percent: 0.07 }).percent, 0.07);
+  assert.equal(run(canary, { type: 'set-percent', percent: 0.07 }).percent, 0.07);
+  assert.throws(() => applyChange(start, { type: 'set-percent', percent: 5 }, 'ops', now), /move there first \(cutover stage shadow\)/);
 });
 
 test('rollback records who, why, when and where to resume; a second rollback is a no-op', () => {
@@ -50,14 +52,14 @@ test('rollback records who, why, when and where to resume; a second rollback is 
 });
 
 test('while rolled back nothing moves forward until a resume', () => {
-  const rolled = run(start, { type: 'set-stage', stage: 'shadow' }, { type: 'rollback', trigger: 'auto', reason: 'x' });
+  const rolled = run(start, { type: 'set-stage', stage: 'shadow' }, { type: 'rollback', trigger: 'auto', reason: 'drill' });
   assert.throws(() => applyChange(rolled, { type: 'set-stage', stage: 'canary' }, 'ops', now), /resume first/);
   assert.throws(() => applyChange(rolled, { type: 'set-percent', percent: 5 }, 'ops', now), /resume first/);
 });
 
 test('resume restores the exact prior stage and percent, or a lower percent; never higher', () => {
   const canary = run(start, { type: 'set-stage', stage: 'shadow' }, { type: 'set-stage', stage: 'canary' }, { type: 'set-percent', percent: 25 });
-  const rolled = run(canary, { type: 'rollback', trigger: 'manual', reason: 'x' });
+  const rolled = run(canary, { type: 'rollback', trigger: 'manual', reason: 'drill' });
   const resumed = run(rolled, { type: 'resume' });
   assert.deepEqual({ stage: resumed.stage, percent: resumed.percent, rollback: resumed.rollback }, { stage: 'canary', percent: 25, rollback: null });
   assert.equal(run(rolled, { type: 'resume', percent: 10 }).percent, 10);

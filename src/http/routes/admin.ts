@@ -15,7 +15,7 @@ const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if t
 const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard } = app.services;
+  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard, instanceId } = app.services;
   const { plan } = config;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
@@ -38,6 +38,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Rollout state as this instance routes by it', tags: ['admin'], security: [{ bearer: [] }],
       response: {
         200: Type.Object({
+          instanceId: Type.String({ description: 'The instance that answered (its view of the state)' }),
           state: RolloutStateSchema,
           stateAgeMs: Type.Number(),
           plan: Type.Object({ autoPromote: Type.Boolean(), steps: Type.Array(Type.Object({ percent: Type.Number(), bake: Type.String() })) }),
@@ -55,6 +56,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const state = stateView.current();
     const position = planPosition(plan, state, Date.now());
     return {
+      instanceId,
       state,
       stateAgeMs: stateView.ageMs,
       plan: { autoPromote: plan.autoPromote, steps: plan.steps.map((s) => ({ percent: s.percent, bake: formatDuration(s.bakeMs) })) },
@@ -141,8 +143,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     preHandler: viewer,
   }, async (request) => {
-    const entries = await stateStore.audit(request.query.limit, request.query.before);
-    return { entries, next: entries.length === request.query.limit ? entries[entries.length - 1]?.id ?? null : null };
+    // One more than asked tells whether an older page exists.
+    const entries = await stateStore.audit(request.query.limit + 1, request.query.before);
+    const page = entries.slice(0, request.query.limit);
+    return { entries: page, next: entries.length > page.length ? page[page.length - 1]!.id : null };
   });
 
   app.get('/admin/outbox', {
