@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { GatewayProcess } from '../support/gateway-process.js';
 import { driveToCanary, eventually, onBothSides, startStack, TOKEN } from '../support/stack.js';
 
@@ -51,6 +54,12 @@ test('the guard rolls back on a new-side fault, every instance routes to old, an
     const routes = await Promise.all(USERS.map((u) => gateway.request('GET', `/v1/route/${u}`)));
     assert.ok(routes.every((r) => r.body.cohort === 'old'), 'everyone on old on every instance');
   }
+  const cli = await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../../src/cli/cutover.js', import.meta.url)), 'status'], {
+    env: { ...process.env, CUTOVER_URL: b.url, CUTOVER_TOKEN: TOKEN },
+  });
+  assert.match(cli.stdout, /ROLLED BACK/);
+  assert.match(cli.stdout, /^trigger +auto, by guard/m, 'cutover status shows the automatic trigger');
+  assert.match(cli.stdout, /^reason +".*\d+(\.\d+)?%.*"/m, 'and the numbers behind it');
   const audit = (await a.request('GET', '/admin/audit?limit=5', undefined, TOKEN)).body.entries;
   const entry = audit.find((e: { action: string }) => e.action === 'rollback');
   assert.equal(entry.role, 'guard');
