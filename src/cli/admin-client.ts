@@ -21,6 +21,9 @@ export interface RolloutStatus {
   position: { index: number; current: number | null; next: number | null; bakedMs: number; bakeRemainingMs: number; readyToStep: boolean };
   /** Added by the guard loop when it exists; shown as it comes. */
   guard?: unknown;
+  /** Which instance answered, and how big the cohort is. */
+  instanceId?: string;
+  cohort?: { newShareOfEligible: number; acceptedByPrimary: { old: number; new: number } };
 }
 
 export interface AuditPage {

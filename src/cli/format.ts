@@ -147,8 +147,14 @@ export function formatStatus(status: RolloutStatus, context: { now: number; url:
     ['plan', planLine(status)],
     ['steps', planSteps(status)],
   ];
+  if (status.cohort) {
+    const { old, new: fresh } = status.cohort.acceptedByPrimary;
+    const total = old + fresh;
+    const split = total > 0 ? `; messages accepted here by primary: old ${old}, new ${fresh} (${((fresh / total) * 100).toFixed(1)} % new)` : '';
+    rows.push(['cohort', `new for ${formatPercent(status.cohort.newShareOfEligible * 100)} of eligible users${split}`]);
+  }
   if (status.guard !== undefined) rows.push(...guardRows(status.guard));
-  rows.push(['state', `version ${state.version}, changed ${ago(state.updatedAt, context.now)} by ${state.updatedBy} (${formatTime(state.updatedAt)})`]);
+  rows.push(['state', `version ${state.version}, changed ${ago(state.updatedAt, context.now)} by ${state.updatedBy} (${formatTime(state.updatedAt)})${status.instanceId ? `, as seen by ${status.instanceId}` : ''}`]);
   rows.push(['synced', `${humanDuration(status.stateAgeMs)} ago${status.stateAgeMs > 5_000 ? '  STALE: this gateway cannot reach Redis; it routes by the last state it saw' : ''}`]);
   rows.push(...(context.extraRows ?? []));
   lines.push(table(rows));

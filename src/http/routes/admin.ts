@@ -15,7 +15,7 @@ const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if t
 const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard, instanceId } = app.services;
+  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard, instanceId, metrics } = app.services;
   const { plan } = config;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
@@ -47,6 +47,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
             bakedMs: Type.Number(), bakeRemainingMs: Type.Number(), readyToStep: Type.Boolean(),
           }),
           guard: Type.Object({ enabled: Type.Boolean(), report: Type.Unknown({ description: "The guard's last verdict with its numbers, or null when it is not judging" }) }),
+          cohort: Type.Object({
+            newShareOfEligible: Type.Number({ description: 'Share of eligible users whose cohort is new now (0..1)' }),
+            acceptedByPrimary: Type.Object({ old: Type.Number(), new: Type.Number() }, { description: 'Messages this instance accepted, by primary side, since it started' }),
+          }),
         }),
         ...errorReplies(401, 403, 503),
       },
@@ -55,6 +59,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => {
     const state = stateView.current();
     const position = planPosition(plan, state, Date.now());
+    const accepted = (await metrics.messages.get()).values.filter((v) => v.labels.result === 'accepted');
+    const acceptedBy = (side: string) => accepted.find((v) => v.labels.primary === side)?.value ?? 0;
     return {
       instanceId,
       state,
@@ -69,6 +75,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         readyToStep: position.readyToStep,
       },
       guard: config.guard.enabled ? { enabled: true, report: guard.lastReport } : { enabled: false, report: null },
+      cohort: {
+        newShareOfEligible: state.rollback ? 0 : state.stage === 'complete' ? 1 : state.stage === 'canary' ? state.percent / 100 : 0,
+        acceptedByPrimary: { old: acceptedBy('old'), new: acceptedBy('new') },
+      },
     };
   });
 
