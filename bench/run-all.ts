@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: every benchmark, one after the other, in one report.
+ * Flags: --duration S (10), --warmup S (2), --connections N (50), --calls N (1e6),
+ * --only embedded,redis,bare,route (comma list; default all), --prof-dir DIR (children run with --cpu-prof).
+ * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start.
+ */
+import { mkdirSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatRouteReport, runRouteDecision } from './route-decision.js';
+import { SCENARIOS, formatSendReport, runSendBenches, type Scenario, type SendRow } from './send-throughput.js';
+import { StartError, killAll } from './support/processes.js';
+
+type Part = Scenario | 'route';
+const PARTS: readonly Part[] = ['route', ...SCENARIOS];
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number; got ${text}`);
+  return value;
+}
+
+function parseOnly(text: string | undefined): Part[] {
+  if (text === undefined) return [...PARTS];
+  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of parts) if (!PARTS.includes(p as Part)) throw new Error(`--only takes ${PARTS.join('|')} (comma-separated); got ${p}`);
+  return parts as Part[];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      calls: { type: 'string' },
+      only: { type: 'string' },
+      'prof-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  const durationS = positive('duration', values.duration, 10);
+  const warmupS = values.warmup === '0' ? 0 : positive('warmup', values.warmup, 2);
+  const connections = Math.round(positive('connections', values.connections, 50));
+  const calls = Math.round(positive('calls', values.calls, 1_000_000));
+  const only = parseOnly(values.only);
+  const profileDir = values['prof-dir'] ? resolve(values['prof-dir']) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const log = (line: string): void => {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  };
+  const out = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
+
+  const cpuList = cpus();
+  out('# Cutover benchmark');
+  out(`date:     ${new Date().toISOString()}`);
+  out(`machine:  ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform} ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  out(`node:     ${process.version}`);
+  out(`load:     autocannon in this process, ${connections} connections, ${warmupS} s warm-up + ${durationS} s measured per server, POST /v1/messages to 127.0.0.1,`);
+  out('          same JSON body, recipients/senders cycling over 10,000 users, a unique message id per request; one server at a time');
+  if (profileDir) out(`profiles: children run with --cpu-prof into ${profileDir}`);
+  out('');
+
+  if (only.includes('route')) {
+    const report = await runRouteDecision({ calls, warmupCalls: Math.round(calls / 5), distinctIds: 100_000, log });
+    out('## Route decision (in process)');
+    out(formatRouteReport(report));
+    out('');
+  }
+
+  const scenarios = SCENARIOS.filter((s) => only.includes(s));
+  if (scenarios.length > 0) {
+    const rows: SendRow[] = [];
+    try {
+      await runSendBenches({ connections, durationS, warmupS, scenarios, profileDir, log }, rows);
+    } finally {
+      // On a failure, what did finish is still worth seeing (the exit code says it failed).
+      if (rows.length > 0) {
+        out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s each)`);
+        out(formatSendReport(rows));
+        out('');
+      }
+    }
+  }
+  // Other processes on the box skew req/s (not cpu µs/req): say how busy it was.
+  out(`load avg at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    killAll();
+    process.stderr.write(`bench failed: ${err instanceof StartError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
