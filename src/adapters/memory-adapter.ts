@@ -20,7 +20,8 @@ export class MemoryAdapter implements MessagingAdapter {
   private readonly messages = new Map<string, OutboundMessage>();
   private faults: MemoryFaults = { ...NO_FAULTS };
 
-  constructor(private readonly random: () => number = Math.random) {}
+  /** Holds at most `maxMessages`, forgetting the oldest: a long-running embedded gateway stays bounded. */
+  constructor(private readonly random: () => number = Math.random, private readonly maxMessages = 1_000_000) {}
 
   setFaults(faults: Partial<MemoryFaults>): MemoryFaults {
     this.faults = { ...this.faults, ...faults };
@@ -74,7 +75,9 @@ export class MemoryAdapter implements MessagingAdapter {
       throw new AdapterError('vendor_error', 'memory side failed (fault injected)', 500);
     }
     // Idempotent by id: a replay keeps the first copy.
-    if (!this.messages.has(message.id)) this.messages.set(message.id, message);
+    if (this.messages.has(message.id)) return;
+    this.messages.set(message.id, message);
+    if (this.messages.size > this.maxMessages) this.messages.delete(this.messages.keys().next().value!);
   }
 
   private applyLatency(): Promise<void> | undefined {

@@ -137,17 +137,33 @@ export class Metrics implements Telemetry, GuardTelemetry {
     this.guardReport(null);
   }
 
+  /**
+   * Label children bound once per label set: looking a child up by a labels object hashes the
+   * labels on every call, which adds microseconds per send. Label sets are small and bounded.
+   */
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly histograms = new Map<string, { observe(value: number): void }>();
+
+  private counter(key: string, make: () => { inc(): void }): { inc(): void } {
+    let child = this.counters.get(key);
+    if (!child) this.counters.set(key, (child = make()));
+    return child;
+  }
+
   adapterCall(side: Side, op: AdapterOp, outcome: CallOutcome, seconds: number): void {
-    this.adapterRequests.inc({ side, op, outcome });
-    this.adapterLatency.observe({ side, op }, seconds);
+    this.counter(`${side}:${op}:${outcome}`, () => this.adapterRequests.labels(side, op, outcome)).inc();
+    const key = `${side}:${op}`;
+    let latency = this.histograms.get(key);
+    if (!latency) this.histograms.set(key, (latency = this.adapterLatency.labels(side, op)));
+    latency.observe(seconds);
   }
 
   message(primary: Side, result: SendResult): void {
-    this.messages.inc({ primary, result });
+    this.counter(`message:${primary}:${result}`, () => this.messages.labels(primary, result)).inc();
   }
 
   dualWrite(side: Side, result: DualWriteResult): void {
-    this.dualWrites.inc({ side, result });
+    this.counter(`dual:${side}:${result}`, () => this.dualWrites.labels(side, result)).inc();
   }
 
   outboxCounts(counts: OutboxCounts): void {

@@ -1,7 +1,8 @@
 import { bucketOf } from '../domain/bucket.js';
 import type { Peer } from '../domain/message.js';
-import { decideRoute, type RouteDecision } from '../domain/route.js';
-import type { RolloutState } from '../domain/rollout-state.js';
+import { cohortOf, type RouteDecision } from '../domain/route.js';
+import { isDualWriting, type RolloutState } from '../domain/rollout-state.js';
+import { otherSide } from '../domain/message.js';
 import type { Eligibility } from './ports/eligibility.js';
 import type { StateView } from './state-view.js';
 
@@ -30,6 +31,8 @@ export class Router {
   route(peer: Peer, state: RolloutState = this.stateView.current()): Route {
     const bucket = bucketOf(this.groupId, stickyKey(peer));
     const eligible = this.eligibility.isEligible(peer);
-    return { ...decideRoute(state, bucket, eligible), bucket, eligible, state };
+    // The fields of decideRoute() written out: an object spread costs microseconds on this path.
+    const cohort = cohortOf(state, bucket, eligible);
+    return { cohort, primary: cohort, secondary: isDualWriting(state) ? otherSide(cohort) : null, bucket, eligible, state };
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AdapterError, toAdapterError } from '../adapters/adapter-error.js';
 import { deliver, type MessagingAdapter } from '../adapters/messaging-adapter.js';
@@ -64,7 +64,8 @@ export class SendMessage {
       primary: route.primary,
       secondary: route.secondary,
       stateVersion: route.state.version,
-      fingerprint: fingerprint(input),
+      // A generated id cannot be reused by anyone: no content to compare.
+      fingerprint: input.id === undefined ? '-' : fingerprint(input),
     };
 
     const begun = await this.begin(record, now);
@@ -92,7 +93,7 @@ export class SendMessage {
       if (route.secondary) this.deps.onCommitted?.(route.secondary);
     });
     telemetry.message(route.primary, 'accepted');
-    return { ...receipt, duplicate: false };
+    return { id: receipt.id, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false };
   }
 
   private async begin(record: OutboxRecord, now: number) {
@@ -128,7 +129,5 @@ export class SendMessage {
 
 /** Content hash: tells a retry of the same message from a reused id. */
 function fingerprint(input: SendInput): string {
-  return createHash('sha1')
-    .update(`${input.from}\u0000${input.to.type}\u0000${input.to.id}\u0000${input.kind ?? ''}\u0000${input.payload}`)
-    .digest('base64url');
+  return hash('sha1', `${input.from}\u0000${input.to.type}\u0000${input.to.id}\u0000${input.kind ?? ''}\u0000${input.payload}`, 'base64url');
 }

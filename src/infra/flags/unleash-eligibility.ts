@@ -19,6 +19,9 @@ export interface UnleashEligibilityOptions {
   logger: Logger;
 }
 
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 200_000;
+
 /** Stand-in URL: unleash-client requires one even when it only reads its bootstrap. */
 const OFFLINE_URL = 'http://127.0.0.1:9/unleash-offline';
 
@@ -32,6 +35,12 @@ export class UnleashEligibility implements Eligibility {
   private readonly client: Unleash;
   private readonly synchronized: Promise<void>;
   private syncedOnce = false;
+  /**
+   * Answers by peer, cleared whenever the flags change and every few seconds (a constraint on the
+   * time of day must not stick): isEnabled costs ~1.5 µs, a Map hit ~50 ns, on every send.
+   */
+  private readonly cache = new Map<string, boolean>();
+  private readonly cacheTimer: NodeJS.Timeout;
 
   constructor(private readonly options: UnleashEligibilityOptions) {
     const online = options.url !== undefined;
@@ -57,9 +66,12 @@ export class UnleashEligibility implements Eligibility {
       warned = true;
     });
     this.client.on('changed', () => {
+      this.cache.clear();
       if (warned) options.logger.info('unleash reachable again');
       warned = false;
     });
+    this.cacheTimer = setInterval(() => this.cache.clear(), CACHE_TTL_MS);
+    this.cacheTimer.unref();
     this.synchronized = new Promise((resolve) => {
       this.client.once('synchronized', () => {
         this.syncedOnce = true;
@@ -77,14 +89,19 @@ export class UnleashEligibility implements Eligibility {
 
   isEligible(peer: Peer): boolean {
     if (!this.syncedOnce) return this.options.fallback;
-    const context: Context = peer.type === 'user'
-      ? { userId: peer.id }
-      : { userId: `channel:${peer.id}`, properties: { peerType: 'channel' } };
+    const key = peer.type === 'user' ? `u:${peer.id}` : `c:${peer.id}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached;
+    const context: Context = peer.type === 'user' ? { userId: peer.id } : { userId: `channel:${peer.id}`, properties: { peerType: 'channel' } };
+    let eligible: boolean;
     try {
-      return this.client.isEnabled(this.options.flagName, context, this.options.fallback);
+      eligible = this.client.isEnabled(this.options.flagName, context, this.options.fallback);
     } catch {
       return this.options.fallback;
     }
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(key, eligible);
+    return eligible;
   }
 
   ready(): Promise<void> {
@@ -92,6 +109,7 @@ export class UnleashEligibility implements Eligibility {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.cacheTimer);
     this.client.destroy();
     // destroy() strips the repository's listeners; a fetch still in flight then emits `error` into
     // the void, an unhandled rejection that would crash the process at shutdown. Keep one listener.

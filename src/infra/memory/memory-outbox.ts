@@ -3,14 +3,17 @@ import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 
-interface MessageEntry {
+interface Seen {
   fingerprint: string;
-  /** Set while the primary is unconfirmed. */
-  record?: OutboxRecord;
+  /** Set once the primary is confirmed. */
   receipt?: Receipt;
-  recoveryDueAt?: number;
-  recoveryAttempts: number;
   expiresAt: number;
+}
+
+interface Unconfirmed {
+  record: OutboxRecord;
+  dueAt: number;
+  attempts: number;
 }
 
 interface Queued {
@@ -24,15 +27,18 @@ interface Queued {
 
 /**
  * The outbox in process memory, with the same semantics as the Redis one: the embedded default
- * (one instance, not durable: a crash loses what it owed). Single shard.
+ * (one instance, not durable: a crash loses what it owed). Single shard. Every periodic pass
+ * touches only what it may act on: ids are kept in the order they expire, unconfirmed primaries
+ * and queued writes in maps of their own.
  */
 export class MemoryOutbox implements Outbox {
   readonly shards = 1;
-  private readonly messages = new Map<string, MessageEntry>();
+  /** Insertion order is expiry order (a fixed window from `begin`), so expiry sweeps from the front. */
+  private readonly seen = new Map<string, Seen>();
+  private readonly unconfirmed = new Map<string, Unconfirmed>();
   private readonly queues: Record<Side, Map<string, Queued>> = { old: new Map(), new: new Map() };
   private readonly dead: Record<Side, DeadLetter[]> = { old: [], new: [] };
   private sequence = 0;
-  private lastSweep = 0;
 
   constructor(
     private readonly options: { dedupeWindowMs: number; inflightGraceMs: number; deadLetterMaxLen: number; leaseMs?: number },
@@ -40,35 +46,32 @@ export class MemoryOutbox implements Outbox {
   ) {}
 
   async begin(record: OutboxRecord, now: number): Promise<BeginResult> {
-    this.sweep(now);
-    const seen = this.messages.get(record.message.id);
-    if (seen && seen.expiresAt > now) {
+    this.expire(now);
+    const id = record.message.id;
+    const seen = this.seen.get(id);
+    if (seen) {
       if (seen.fingerprint !== record.fingerprint) return { status: 'mismatch' };
-      if (seen.record) return { status: 'in_flight' };
-      if (seen.receipt) return { status: 'duplicate', receipt: seen.receipt };
+      return seen.receipt ? { status: 'duplicate', receipt: seen.receipt } : { status: 'in_flight' };
     }
-    this.messages.set(record.message.id, {
-      fingerprint: record.fingerprint,
-      record,
-      recoveryDueAt: now + this.options.inflightGraceMs,
-      recoveryAttempts: 0,
-      expiresAt: now + this.options.dedupeWindowMs,
-    });
+    this.seen.set(id, { fingerprint: record.fingerprint, expiresAt: now + this.options.dedupeWindowMs });
+    this.unconfirmed.set(id, { record, dueAt: now + this.options.inflightGraceMs, attempts: 0 });
     return { status: 'new' };
   }
 
   async commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
-    const entry = this.messages.get(record.message.id);
-    if (!entry?.record) return;
-    entry.record = undefined;
-    entry.recoveryDueAt = undefined;
-    entry.receipt = receipt;
-    if (record.secondary) this.enqueue(record.secondary, record, 0, this.clock());
+    const id = record.message.id;
+    if (!this.unconfirmed.delete(id)) return;
+    const seen = this.seen.get(id);
+    if (seen) seen.receipt = receipt;
+    if (record.secondary) {
+      const ref = `${this.clock()}-${this.sequence++}`;
+      this.queues[record.secondary].set(ref, { ref, record, attempt: 0, dueAt: 0 });
+    }
   }
 
   async abort(record: OutboxRecord): Promise<void> {
-    const entry = this.messages.get(record.message.id);
-    if (entry?.record) this.messages.delete(record.message.id);
+    const id = record.message.id;
+    if (this.unconfirmed.delete(id)) this.seen.delete(id);
   }
 
   async lease(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
@@ -85,11 +88,11 @@ export class MemoryOutbox implements Outbox {
 
   async leaseRecoveries(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const writes: OwedWrite[] = [];
-    for (const [id, entry] of this.messages) {
+    for (const [id, entry] of this.unconfirmed) {
       if (writes.length >= max) break;
-      if (entry.record?.primary !== side || entry.recoveryDueAt === undefined || entry.recoveryDueAt > now) continue;
-      entry.recoveryDueAt = now + (this.options.leaseMs ?? 30_000);
-      writes.push({ side, shard: 0, kind: 'recovery', record: entry.record, attempt: entry.recoveryAttempts, ref: id });
+      if (entry.record.primary !== side || entry.dueAt > now) continue;
+      entry.dueAt = now + (this.options.leaseMs ?? 30_000);
+      writes.push({ side, shard: 0, kind: 'recovery', record: entry.record, attempt: entry.attempts, ref: id });
     }
     return writes;
   }
@@ -100,10 +103,10 @@ export class MemoryOutbox implements Outbox {
 
   async retry(write: OwedWrite, dueAt: number): Promise<void> {
     if (write.kind === 'recovery') {
-      const entry = this.messages.get(write.ref);
-      if (entry?.record) {
-        entry.recoveryAttempts++;
-        entry.recoveryDueAt = dueAt;
+      const entry = this.unconfirmed.get(write.ref);
+      if (entry) {
+        entry.attempts++;
+        entry.dueAt = dueAt;
       }
       return;
     }
@@ -115,8 +118,12 @@ export class MemoryOutbox implements Outbox {
   }
 
   async deadLetter(write: OwedWrite, reason: string, now: number): Promise<void> {
-    if (write.kind === 'recovery') this.messages.delete(write.ref);
-    else this.queues[write.side].delete(write.ref);
+    if (write.kind === 'recovery') {
+      this.unconfirmed.delete(write.ref);
+      this.seen.delete(write.ref);
+    } else {
+      this.queues[write.side].delete(write.ref);
+    }
     const letters = this.dead[write.side];
     letters.push({ ref: `${now}-${this.sequence++}`, side: write.side, record: write.record, attempts: write.attempt + 1, reason, at: now });
     if (letters.length > this.options.deadLetterMaxLen) letters.shift();
@@ -124,13 +131,12 @@ export class MemoryOutbox implements Outbox {
 
   async counts(): Promise<OutboxCounts> {
     const now = this.clock();
-    const counts: OutboxCounts = { owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0 };
+    const counts: OutboxCounts = { owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: this.unconfirmed.size };
     for (const side of SIDES) {
       counts.owed[side] = this.queues[side].size;
       for (const item of this.queues[side].values()) if (item.attempt > 0 && item.dueAt > now) counts.retrying[side]++;
       counts.deadLettered[side] = this.dead[side].length;
     }
-    for (const entry of this.messages.values()) if (entry.record) counts.unconfirmed++;
     return counts;
   }
 
@@ -140,15 +146,11 @@ export class MemoryOutbox implements Outbox {
 
   async close(): Promise<void> {}
 
-  private enqueue(side: Side, record: OutboxRecord, attempt: number, now: number): void {
-    const ref = `${now}-${this.sequence++}`;
-    this.queues[side].set(ref, { ref, record, attempt, dueAt: now });
-  }
-
-  /** Forgets ids past the dedupe window, at most once a second. */
-  private sweep(now: number): void {
-    if (now - this.lastSweep < 1_000) return;
-    this.lastSweep = now;
-    for (const [id, entry] of this.messages) if (!entry.record && entry.expiresAt <= now) this.messages.delete(id);
+  /** Forgets ids past the dedupe window: from the oldest, stopping at the first still remembered. */
+  private expire(now: number): void {
+    for (const [id, seen] of this.seen) {
+      if (seen.expiresAt > now) return;
+      if (!this.unconfirmed.has(id)) this.seen.delete(id);
+    }
   }
 }
