@@ -125,7 +125,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   stateView.onChange((state, previous) => {
-    if (state.rollback && !previous?.rollback) metrics.rollbackSeen(state.rollback.trigger);
+    // A transition only: an instance that starts while rolled back has seen no rollback happen.
+    if (state.rollback && previous && !previous.rollback) metrics.rollbackSeen(state.rollback.trigger);
     if (previous) logger.info({ stateVersion: state.version, stage: state.stage, percent: state.percent, rolledBack: state.rollback !== null }, 'routing by a new state');
   });
   metrics.trackStateAge(() => stateView.ageMs / 1000);
@@ -156,9 +157,11 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     const checks: ReadinessReport['checks'] = {
       state: stateView.loaded ? { ok: true } : { ok: false, detail: 'rollout state not loaded yet' },
       flags: flagsReady ? { ok: true } : { ok: false, detail: 'flags not synchronized yet' },
-      outbox: outboxReady && redisConnections.every((r) => r.status === 'ready') ? { ok: true } : { ok: false, detail: 'redis not reachable' },
+      outbox: outboxReady && redisConnections.every((r) => r.status === 'ready') ? { ok: true } : { ok: false, detail: 'redis not reachable: sends answer 503, routes answer from the last known state' },
     };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    // Ready once loaded: a later Redis outage must not take every instance out of the load
+    // balancer, since route lookups go on from the last known state (fail-static).
+    return { ready: checks.state.ok && checks.flags.ok && outboxReady, checks };
   };
 
   const services: AppServices = {

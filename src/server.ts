@@ -22,6 +22,10 @@ async function main(): Promise<void> {
   await started;
 
   const embedded = !config.redis.url;
+  const memorySides = (['old', 'new'] as const).filter((side) => config.sides[side].type === 'memory');
+  if (!embedded && memorySides.length > 0) {
+    logger.warn({ sides: memorySides }, 'Redis is set but these sides are in-process memory adapters: messages "delivered" there live only in this process. Set sides.old/sides.new (CUTOVER_OLD_SIDE, CUTOVER_NEW_SIDE) for a real migration');
+  }
   logger.info({
     instanceId: cutover.instanceId, migration: config.migration, address, mode: embedded ? 'embedded (in-memory state and outbox, one instance, not durable)' : 'redis',
     sides: { old: config.sides.old.type, new: config.sides.new.type }, stateVersion: cutover.services.stateView.current().version,

@@ -36,7 +36,7 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   readonly messages = new Counter({
     name: 'cutover_messages_total',
-    help: 'Send requests by primary side and result (accepted, duplicate, rejected, failed)',
+    help: 'Send requests by primary side and result (accepted, duplicate, rejected, failed: the side did not take it, outbox_unavailable: Redis could not record it)',
     labelNames: ['primary', 'result'] as const,
     registers: [this.registry],
   });
@@ -123,17 +123,20 @@ export class Metrics implements Telemetry, GuardTelemetry {
   readonly guardThreshold = new Gauge({ name: 'cutover_guard_threshold', help: 'Limit of each guard rule, same units as cutover_guard_rule_value', labelNames: ['rule'] as const, registers: [this.registry] });
   readonly guardActions = new Counter({ name: 'cutover_guard_actions_total', help: 'What the guard did: rollback, promote', labelNames: ['action'] as const, registers: [this.registry] });
 
+  readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cutover_' });
     // Zeroed series so dashboards and alerts see every label set from the start.
     for (const side of SIDES) {
       for (const result of ['ok', 'retry', 'dead_letter', 'recovered'] as const) this.dualWrites.inc({ side, result }, 0);
-      for (const result of ['accepted', 'duplicate', 'rejected', 'failed'] as const) this.messages.inc({ primary: side, result }, 0);
+      for (const result of ['accepted', 'duplicate', 'rejected', 'failed', 'outbox_unavailable'] as const) this.messages.inc({ primary: side, result }, 0);
       for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) this.adapterRequests.inc({ side, op: 'send', outcome }, 0);
     }
     for (const trigger of ['manual', 'auto'] as const) this.rollbacks.inc({ trigger }, 0);
     for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
     for (const action of ['rollback', 'promote'] as const) this.guardActions.inc({ action }, 0);
+    for (const result of ['ok', 'failed'] as const) this.unleashMirrors.inc({ result }, 0);
     this.guardReport(null);
   }
 
@@ -191,7 +194,15 @@ export class Metrics implements Telemetry, GuardTelemetry {
   guardReport(report: GuardReport | null): void {
     const verdict = report?.verdict ?? 'idle';
     for (const v of VERDICTS) this.guardVerdict.set({ verdict: v }, v === verdict ? 1 : 0);
-    if (!report) return;
+    // Only what this evaluation computed: a gauge left from an older report would lie.
+    this.guardRuleValue.reset();
+    this.guardThreshold.reset();
+    this.guardP99.reset();
+    if (!report) {
+      this.guardErrorRate.reset();
+      this.guardRequests.reset();
+      return;
+    }
     this.guardEvaluations.inc({ verdict });
     for (const side of SIDES) {
       this.guardErrorRate.set({ side }, report[side].errorRate);
@@ -208,8 +219,6 @@ export class Metrics implements Telemetry, GuardTelemetry {
   guardAction(action: 'rollback' | 'promote'): void {
     this.guardActions.inc({ action });
   }
-
-  readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
 
   unleashMirror(ok: boolean): void {
     this.unleashMirrors.inc({ result: ok ? 'ok' : 'failed' });

@@ -100,7 +100,7 @@ export class SendMessage {
     try {
       return await this.deps.outbox.begin(record, now);
     } catch (err) {
-      this.deps.telemetry.message(record.primary, 'failed');
+      this.deps.telemetry.message(record.primary, 'outbox_unavailable');
       throw new OutboxUnavailableError('the outbox (Redis) is unreachable, so the message cannot be accepted durably; retry shortly', {
         retryAfterSeconds: 1, cause: err,
       });

@@ -5,7 +5,8 @@ import type { OutboxCounts } from './outbox.js';
 
 export type AdapterOp = 'send' | 'history' | 'health';
 export type CallOutcome = 'ok' | AdapterFailure;
-export type SendResult = 'accepted' | 'duplicate' | 'rejected' | 'failed';
+/** `failed`: the primary side did not take it; `outbox_unavailable`: Redis could not record it. */
+export type SendResult = 'accepted' | 'duplicate' | 'rejected' | 'failed' | 'outbox_unavailable';
 export type DualWriteResult = 'ok' | 'retry' | 'dead_letter' | 'recovered';
 
 /**
