@@ -84,8 +84,12 @@ export class OutboxWorker {
         this.outboxFailing = true;
         idleMs = IDLE_MAX_MS * 4;
       }
+      // A full batch: more is waiting, go on. A partial one: let a few ms of commits gather, so
+      // each lease (a Redis round trip) carries many writes rather than one.
+      if (worked >= this.options.concurrency) continue;
       if (worked > 0) {
         idleMs = IDLE_MIN_MS;
+        await this.idle(IDLE_MIN_MS, false);
         continue;
       }
       await this.idle(this.down ? this.options.backoffBaseMs : idleMs);
@@ -156,14 +160,15 @@ export class OutboxWorker {
     }
   }
 
-  private idle(ms: number): Promise<void> {
+  /** Waits `ms`; a wake() cuts the wait short unless `wakeable` is false. */
+  private idle(ms: number, wakeable = true): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         resolve();
       }
-      this.wakeUp = done;
+      if (wakeable) this.wakeUp = done;
     }).finally(() => {
       this.wakeUp = undefined;
     });

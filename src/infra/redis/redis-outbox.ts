@@ -23,6 +23,8 @@ export interface RedisOutboxOptions {
 
 type StreamRows = Array<[id: string, fields: string[]]>;
 
+const PROMOTE_EVERY_MS = 100;
+
 /**
  * The outbox on Redis: per shard, a hash per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
@@ -34,6 +36,7 @@ export class RedisOutbox implements Outbox {
   private pendingCommits: Array<Array<{ record: OutboxRecord; receipt: Receipt }>>;
   private flushScheduled: Promise<void> | undefined;
   private readonly lastReclaim = new Map<string, number>();
+  private readonly lastPromote = new Map<string, number>();
 
   constructor(private readonly options: RedisOutboxOptions) {
     this.shards = options.shards;
@@ -115,18 +118,23 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, consumer } = this.options;
     const stream = keys.outbox(shard, side);
     const pipeline = redis.pipeline();
-    pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
-    const reclaimKey = `${side}:${shard}`;
-    const reclaim = now - (this.lastReclaim.get(reclaimKey) ?? 0) > this.leaseMs / 4;
+    // Retries and takeovers are rare: look for them a few times a second, not on every lease.
+    const key = `${side}:${shard}`;
+    const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
+    if (promote) {
+      this.lastPromote.set(key, now);
+      pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
+    }
+    const reclaim = now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4;
     if (reclaim) {
-      this.lastReclaim.set(reclaimKey, now);
+      this.lastReclaim.set(key, now);
       pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
     }
     pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max, 'STREAMS', stream, '>');
     const results = (await pipeline.exec()) ?? [];
     for (const [err] of results) if (err) throw err;
     const rows: StreamRows = [];
-    if (reclaim) rows.push(...((results[1]?.[1] as [string, StreamRows] | undefined)?.[1] ?? []));
+    if (reclaim) rows.push(...((results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? []));
     const read = results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null;
     rows.push(...(read?.[0]?.[1] ?? []));
     return rows.flatMap(([ref, fields]) => {
