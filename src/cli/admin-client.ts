@@ -119,6 +119,10 @@ export class AdminClient {
     return this.call('GET', `/admin/outbox?deadLetters=${deadLetters}`, { needs: 'viewer', signal });
   }
 
+  redrive(side: 'old' | 'new', limit: number, reason: string): Promise<{ side: string; redriven: number }> {
+    return this.call('POST', '/admin/outbox/redrive', { needs: 'operator', body: { side, limit, reason } });
+  }
+
   route(userId: string): Promise<RouteInfo> {
     return this.call('GET', `/v1/route/${encodeURIComponent(userId)}`, { needs: 'none' });
   }

@@ -263,6 +263,13 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     const json = JSON.parse((await cutover(['outbox', '--json', '--dead-letters', '5'])).stdout) as { counts: { owed: object }; deadLetters: object };
     assert.deepEqual(Object.keys(json.counts.owed), ['old', 'new']);
     assert.deepEqual(json.deadLetters, { old: [], new: [] });
+
+    const noReason = await cutover(['outbox', '--redrive', 'new']);
+    assert.equal(noReason.code, 2);
+    assert.match(noReason.stderr, /--redrive needs --reason/);
+    const redrive = await cutover(['outbox', '--redrive', 'new', '--reason', 'token fixed; drill']);
+    assert.equal(redrive.code, 0, redrive.stderr);
+    assert.match(redrive.stdout, /^redriven: 0 dead letters of new are queued again/m);
   });
 
   test('route shows the side a user logs into, the same answer the gateway gives, and needs no token', async () => {

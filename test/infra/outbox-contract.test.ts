@@ -161,3 +161,22 @@ test('redis: messages spread over shards and each shard is drained on its own', 
   assert.equal(perShard.reduce((a, b) => a + b, 0), 40);
   assert.ok(perShard.every((n) => n > 0), `every shard used: ${perShard}`);
 });
+
+for (const [name, create] of implementations) {
+  test(`${name}: dead letters can be redriven into the queue once the cause is fixed, with tries reset`, async () => {
+    const outbox = await create();
+    for (const id of ['d1', 'd2', 'd3']) {
+      const r = record(id);
+      await outbox.begin(r, T0);
+      await outbox.commit(r, receiptOf(r));
+    }
+    for (const write of await outbox.lease('new', 0, 10, T0)) await outbox.deadLetter(write, 'refused', T0);
+    assert.equal((await outbox.counts()).deadLettered.new, 3);
+    assert.equal(await outbox.redrive('new', 2), 2);
+    const counts = await outbox.counts();
+    assert.deepEqual([counts.deadLettered.new, counts.owed.new], [1, 2]);
+    const again = await outbox.lease('new', 0, 10, T0 + 1);
+    assert.deepEqual(again.map((w) => w.attempt), [0, 0]);
+    assert.equal(new Set(again.map((w) => w.record.message.id)).size, 2);
+  });
+}

@@ -180,6 +180,21 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { counts, deadLetters: { old, new: fresh } };
   });
 
+  app.post('/admin/outbox/redrive', {
+    schema: {
+      summary: "Put a side's dead letters back in its outbox queue (oldest first), once the cause is fixed",
+      tags: ['admin'], security: [{ bearer: [] }],
+      body: Type.Object({ side: SideName, limit: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000 }), reason: Reason }, { additionalProperties: false }),
+      response: { 200: Type.Object({ side: SideName, redriven: Type.Integer() }), ...errorReplies(400, 401, 403, 503) },
+    },
+    preHandler: operator,
+  }, async (request) => {
+    const { side, limit, reason } = request.body;
+    const redriven = await outbox.redrive(side, limit);
+    request.log.warn({ actor: request.actor?.name, role: request.actor?.role, action: 'outbox-redrive', side, redriven, reason }, 'dead letters redriven');
+    return { side, redriven };
+  });
+
   app.put('/admin/sides/:side/faults', {
     schema: {
       summary: 'Inject faults into a memory side (drills, demos); other adapters answer 404',

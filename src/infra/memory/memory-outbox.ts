@@ -144,6 +144,15 @@ export class MemoryOutbox implements Outbox {
     return this.dead[side].slice(-limit).reverse();
   }
 
+  async redrive(side: Side, limit: number): Promise<number> {
+    const letters = this.dead[side].splice(0, limit);
+    for (const letter of letters) {
+      const ref = `${this.clock()}-${this.sequence++}`;
+      this.queues[side].set(ref, { ref, record: letter.record, attempt: 0, dueAt: 0 });
+    }
+    return letters.length;
+  }
+
   async close(): Promise<void> {}
 
   /** Forgets ids past the dedupe window: from the oldest, stopping at the first still remembered. */

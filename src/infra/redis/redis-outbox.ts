@@ -263,6 +263,15 @@ export class RedisOutbox implements Outbox {
     return letters.sort((a, b) => b.at - a.at).slice(0, limit);
   }
 
+  async redrive(side: Side, limit: number): Promise<number> {
+    const { redis, keys } = this.options;
+    let moved = 0;
+    for (let shard = 0; shard < this.shards && moved < limit; shard++) {
+      moved += await redis.redrive(keys.deadLetters(shard, side), keys.outbox(shard, side), limit - moved);
+    }
+    return moved;
+  }
+
   async close(): Promise<void> {
     await this.flushScheduled;
   }

@@ -15,6 +15,7 @@ const SCRIPTS = {
   retryWrite: 'retry-2.lua',
   deadLetterWrite: 'dead-letter-2.lua',
   deadLetterIntent: 'dead-letter-intent-3.lua',
+  redrive: 'redrive-2.lua',
 } as const;
 
 type Arg = string | number;
@@ -30,6 +31,7 @@ declare module 'ioredis' {
     retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string): Result<number, Context>;
     deadLetterWrite(stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg): Result<string, Context>;
     deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg): Result<number, Context>;
+    redrive(dead: string, stream: string, max: Arg): Result<number, Context>;
   }
 }
 

@@ -83,5 +83,7 @@ export interface Outbox {
   deadLetter(write: OwedWrite, reason: string, now: number): Promise<void>;
   counts(): Promise<OutboxCounts>;
   deadLetters(side: Side, limit: number): Promise<DeadLetter[]>;
+  /** Puts up to `limit` dead letters of `side` (oldest first) back in its queue, tries reset. */
+  redrive(side: Side, limit: number): Promise<number>;
   close(): Promise<void>;
 }
