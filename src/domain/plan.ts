@@ -38,6 +38,18 @@ export function planPosition(plan: Plan, state: Pick<RolloutState, 'stage' | 'pe
   return { index, current, next, bakedMs, bakeRemainingMs, readyToStep };
 }
 
+/** The position as plain numbers (percents, not steps), as status replies show it. */
+export function positionSummary(position: PlanPosition) {
+  return {
+    index: position.index,
+    current: position.current?.percent ?? null,
+    next: position.next?.percent ?? null,
+    bakedMs: position.bakedMs,
+    bakeRemainingMs: position.bakeRemainingMs,
+    readyToStep: position.readyToStep,
+  };
+}
+
 /**
  * The change `cutover step` makes: the next step's percent, once the current step has baked
  * (unless forced). Only in `canary` and never while rolled back: a rollback holds until a person resumes.

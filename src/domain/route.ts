@@ -27,3 +27,10 @@ export function decideRoute(state: RouteState, bucket: number, eligible: boolean
   const cohort = cohortOf(state, bucket, eligible);
   return { cohort, primary: cohort, secondary: isDualWriting(state) ? otherSide(cohort) : null };
 }
+
+/** Share (0..1) of eligible users whose cohort is new under `state`. */
+export function newShareOfEligible(state: RouteState): number {
+  if (state.rollback !== null) return 0;
+  if (state.stage === 'complete') return 1;
+  return state.stage === 'canary' ? state.percent / 100 : 0;
+}

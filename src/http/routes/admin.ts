@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InvalidRequestError, NotFoundError } from '../../domain/errors.js';
 import type { RolloutState } from '../../domain/rollout-state.js';
-import { nextStep, planPosition } from '../../domain/plan.js';
+import { nextStep, planPosition, positionSummary } from '../../domain/plan.js';
+import { newShareOfEligible } from '../../domain/route.js';
 import type { StateChange } from '../../domain/transitions.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Actor } from '../../services/rollout-control.js';
@@ -66,17 +67,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       state,
       stateAgeMs: stateView.ageMs,
       plan: { autoPromote: plan.autoPromote, steps: plan.steps.map((s) => ({ percent: s.percent, bake: formatDuration(s.bakeMs) })) },
-      position: {
-        index: position.index,
-        current: position.current?.percent ?? null,
-        next: position.next?.percent ?? null,
-        bakedMs: position.bakedMs,
-        bakeRemainingMs: position.bakeRemainingMs,
-        readyToStep: position.readyToStep,
-      },
+      position: positionSummary(position),
       guard: config.guard.enabled ? { enabled: true, report: guard.lastReport } : { enabled: false, report: null },
       cohort: {
-        newShareOfEligible: state.rollback ? 0 : state.stage === 'complete' ? 1 : state.stage === 'canary' ? state.percent / 100 : 0,
+        newShareOfEligible: newShareOfEligible(state),
         acceptedByPrimary: { old: acceptedBy('old'), new: acceptedBy('new') },
       },
     };

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { GuardReport } from '../../domain/guard/verdict.js';
 import { SIDES, type Side } from '../../domain/message.js';
-import { planPosition, type Plan } from '../../domain/plan.js';
+import { planPosition, positionSummary, type Plan } from '../../domain/plan.js';
 import { isDualWriting, type RolloutState } from '../../domain/rollout-state.js';
 import type { AuditEntry } from '../../services/ports/state-store.js';
 import { bucketDelta, histogramQuantile, type Bucket } from './histogram-quantile.js';
@@ -210,12 +210,7 @@ export class StatusSnapshotBuilder {
       plan: {
         steps: plan.steps.map((s) => ({ percent: s.percent, bakeMs: s.bakeMs })),
         autoPromote: plan.autoPromote,
-        index: position.index,
-        current: position.current?.percent ?? null,
-        next: position.next?.percent ?? null,
-        bakedMs: position.bakedMs,
-        bakeRemainingMs: position.bakeRemainingMs,
-        readyToStep: position.readyToStep,
+        ...positionSummary(position),
       },
     };
   }
