@@ -206,6 +206,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     for (const side of SIDES) workers[side].start();
     recorder.start();
     if (config.guard.enabled) guard.start();
+    await publishCounts();
     countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
     countsTimer.unref();
   };

@@ -137,6 +137,7 @@ export class Metrics implements Telemetry, GuardTelemetry {
     for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
     for (const action of ['rollback', 'promote'] as const) this.guardActions.inc({ action }, 0);
     for (const result of ['ok', 'failed'] as const) this.unleashMirrors.inc({ result }, 0);
+    this.outboxCounts({ owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0 });
     this.guardReport(null);
   }
 
