@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh Debian machine: redis-server (started by the
-# test harness itself on a free loopback port), and node packages. Idempotent and quiet when done.
+# Installs what the test suite needs on a fresh Debian machine, from Debian's packages: redis-server
+# and postgresql-15 (the harness starts its own servers on free loopback ports), chromium (the status
+# page's browser test) and promtool (the alert rules' checks); then node packages if missing.
+# Idempotent and quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +23,4 @@ if [ ${#need[@]} -gt 0 ]; then
   # Only promtool is needed: stop the Prometheus server the package may have started (port 9090).
   if [[ " ${need[*]} " == *" prometheus "* ]]; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
 fi
-# A system redis started by the package is not the one the tests use; leave it alone.
 [ -d node_modules ] || npm ci --no-audit --no-fund
