@@ -92,21 +92,20 @@ export function errorReplies(...statuses: number[]): Record<number, typeof Error
 
 export const ResumePointSchema = Type.Object({ stage: StageName, percent: Type.Number() });
 
+export const RollbackSchema = Type.Object({
+  trigger: Type.Union([Type.Literal('manual'), Type.Literal('auto')]),
+  actor: Type.String(),
+  reason: Type.String(),
+  at: Type.String(),
+  resumeTo: ResumePointSchema,
+});
+
 export const RolloutStateSchema = Type.Object({
   migration: Type.String(),
   version: Type.Integer(),
   stage: StageName,
   percent: Type.Number(),
-  rollback: Type.Union([
-    Type.Object({
-      trigger: Type.Union([Type.Literal('manual'), Type.Literal('auto')]),
-      actor: Type.String(),
-      reason: Type.String(),
-      at: Type.String(),
-      resumeTo: ResumePointSchema,
-    }),
-    Type.Null(),
-  ]),
+  rollback: Type.Union([RollbackSchema, Type.Null()]),
   since: Type.String({ description: 'When stage or percent last changed (bake timer start)' }),
   updatedAt: Type.String(),
   updatedBy: Type.String(),

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { StageName } from '../schemas.js';
+import { RollbackSchema, StageName } from '../schemas.js';
 
 /*
  * The status page's data. A response schema on purpose: fast-json-stringify writes only the
@@ -51,16 +51,7 @@ export const StateStatusSchema = Type.Object({
   /** Since this instance last confirmed the state against the store (grows while Redis is away). */
   stateAgeMs: Type.Number(),
   dualWriting: Type.Boolean(),
-  rollback: Type.Union([
-    Type.Object({
-      trigger: Type.Union([Type.Literal('manual'), Type.Literal('auto')]),
-      actor: Type.String(),
-      reason: Type.String(),
-      at: Type.String(),
-      resumeTo: Type.Object({ stage: StageName, percent: Type.Number() }),
-    }),
-    Type.Null(),
-  ]),
+  rollback: Type.Union([RollbackSchema, Type.Null()]),
   plan: Type.Object({
     steps: Type.Array(PlanStepSchema),
     autoPromote: Type.Boolean(),
