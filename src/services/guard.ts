@@ -44,6 +44,7 @@ export class Guard {
   private timer: NodeJS.Timeout | undefined;
   private report: GuardReport | null = null;
   private acting = false;
+  private failing = false;
   private readonly streak: FailureStreak;
   private readonly clock: () => number;
   private readonly lookbackSeconds: number;
@@ -74,8 +75,13 @@ export class Guard {
       // Half a second past each second: instances have flushed the second that just closed.
       const delay = 1000 - (this.clock() % 1000) + 500;
       this.timer = setTimeout(() => {
-        void this.evaluate().catch((err: unknown) => {
-          this.options.logger.warn({ err: { message: (err as Error).message } }, 'guard could not evaluate; holding');
+        void this.evaluate().then(() => {
+          if (this.failing) this.options.logger.info('guard evaluating again');
+          this.failing = false;
+        }, (err: unknown) => {
+          // Once per outage: the verdict gauge (idle) tells the rest.
+          if (!this.failing) this.options.logger.warn({ err: { message: (err as Error).message } }, 'guard cannot read the traffic windows; holding (no rollback, no promotion)');
+          this.failing = true;
           this.options.telemetry.guardReport(null);
         }).finally(schedule);
       }, delay);

@@ -14,8 +14,9 @@ local streams = { old = KEYS[3], new = KEYS[4] }
 for i = 5, #KEYS do
   local base = (i - 5) * 4
   local id, primary, secondary, receipt = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
-  local record = redis.call('HGET', KEYS[i], 'rec')
-  if record and redis.call('HGET', KEYS[i], 'st') == 'p' then
+  local seen = redis.call('HMGET', KEYS[i], 'rec', 'st')
+  local record = seen[1]
+  if record and seen[2] == 'p' then
     redis.call('HSET', KEYS[i], 'st', 'c', 'rc', receipt)
     redis.call('HDEL', KEYS[i], 'rec', 'ra')
     redis.call('ZREM', intents[primary], id)
