@@ -79,9 +79,10 @@ async function main(): Promise<void> {
   console.log('\n' + bold('Summary'));
   console.log(`  messages accepted (2xx): ${accepted.length} (${accepted.length - dualWritten.length} in stage off, old only); refused while the new side failed (503, nothing stored): ${traffic.refused}`);
   console.log(`  on old: ${old.size}   on new: ${fresh.size}   accepted but missing on old: ${missingOld}, on new: ${missingNew}`);
-  console.log(`  state: ${JSON.stringify({ stage: cutover.services.stateView.current().stage, percent: cutover.services.stateView.current().percent, rolledBack: true })}`);
+  const final = cutover.services.stateView.current();
+  console.log(`  state: ${final.stage} ${final.percent} %${final.rollback ? `, rolled back by ${final.rollback.actor} (${final.rollback.trigger})` : ''}, version ${final.version}`);
   console.log(`  audit: ${audit.reverse().map((e) => `${e.action}(${e.actor})`).join(' → ')}`);
-  console.log(`  resume with: cutover resume --url ${base} --token <operator token>`);
+  console.log('  in a real migration: fix the new side, then `cutover resume --reason "..."` returns to 25 % and restarts the bake');
   const lost = missingOld + missingNew;
   console.log(lost === 0 ? green(`  no message lost — done in ${((Date.now() - started) / 1000).toFixed(0)} s`) : red(`  ${lost} messages missing`));
   await cutover.close();
