@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const gateways = await Promise.all([0, 1, 2].map(() => GatewayProcess.start(env)));
   const [a, ...others] = gateways as [GatewayProcess, GatewayProcess, GatewayProcess];
   try {
-    for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent: 10 }]] as const) {
+    for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent: 10, force: true, reason: 'bench set-up' }]] as const) {
       await a.request('POST', `/admin/rollout/${path}`, body, TOKEN);
     }
     const delays: number[] = [];

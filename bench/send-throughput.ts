@@ -116,7 +116,7 @@ async function runCutover(scenario: 'embedded' | 'redis', options: SendBenchOpti
     // Canary at 50 %: half the users have new as primary, and every message is written to both sides.
     await admin(baseUrl, '/admin/rollout/stage', { stage: 'shadow' });
     await admin(baseUrl, '/admin/rollout/stage', { stage: 'canary' });
-    await admin(baseUrl, '/admin/rollout/percent', { percent: 50 });
+    await admin(baseUrl, '/admin/rollout/percent', { percent: 50, force: true, reason: 'bench set-up: canary 50 %' });
     const spread = await preflight(baseUrl);
 
     let commandsBefore = Number.NaN;

@@ -71,6 +71,24 @@ export function nextStep(plan: Plan, state: RolloutState, now: number, force = f
   return { type: 'set-percent', percent: position.next.percent };
 }
 
+/**
+ * A raise by hand (`cutover set`) keeps to the plan unless forced: it waits for the current step's
+ * bake, and goes no further than the next step (skipping steps needs force and a reason).
+ */
+export function checkRaise(plan: Plan, state: RolloutState, percent: number, now: number): void {
+  if (percent <= state.percent || state.stage !== 'canary' || state.rollback) return;
+  const position = planPosition(plan, state, now);
+  if (position.next && percent > position.next.percent) {
+    throw new InvalidTransitionError(`${percent} % skips the plan's next step (${position.next.percent} %); raise to it first (cutover step), or pass force with a reason`);
+  }
+  if (position.bakeRemainingMs > 0) {
+    throw new BakeNotDoneError(
+      `step ${position.current!.percent} % has baked ${humanDuration(position.bakedMs)} of ${humanDuration(position.current!.bakeMs)}; wait ${humanDuration(position.bakeRemainingMs)} or force with a reason`,
+      { details: { bakeRemainingMs: position.bakeRemainingMs, next: position.next?.percent ?? null } },
+    );
+  }
+}
+
 /** A plan is usable when its steps rise strictly within 0..100. */
 export function checkPlan(plan: Plan): string | undefined {
   let previous = 0;

@@ -198,7 +198,8 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     assertUsageError(await cutover(['set', '150']), /percent 0\.\.100/);
     assertFails(await cutover(['set', '50']), 'INVALID_TRANSITION', /cutover status/);
     assert.match((await cutover(['set', '50', '--force', '--reason', 'back off to half'])).stdout, /now canary 50 %/);
-    assert.match((await cutover(['set', '60%'])).stdout, /now canary 60 %/);
+    assertFails(await cutover(['set', '60']), 'BAKE_NOT_DONE', /--force --reason/);
+    assert.match((await cutover(['set', '60%', '--force', '--reason', 'ahead of plan for the drill'])).stdout, /now canary 60 %/);
     const same = await cutover(['set', '60']);
     assert.equal(same.code, 0);
     assert.match(same.stdout, /^no change: percent is already 60/);

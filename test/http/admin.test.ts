@@ -47,11 +47,11 @@ test('a change made against a stale version is refused with 409 and the current 
   const cutover = await buildCutover(t);
   await canaryAt(cutover, 5);
   const version = cutover.services.stateView.current().version;
-  const stale = await adminPost(cutover, 'percent', { percent: 10, expectedVersion: version - 1 });
+  const stale = await adminPost(cutover, 'percent', { percent: 10, force: true, reason: 'ahead of plan', expectedVersion: version - 1 });
   assert.equal(stale.statusCode, 409);
   assert.equal(stale.json().error.code, 'VERSION_CONFLICT');
   assert.equal(stale.json().error.details.current.version, version);
-  const fresh = await adminPost(cutover, 'percent', { percent: 10, expectedVersion: version });
+  const fresh = await adminPost(cutover, 'percent', { percent: 10, force: true, reason: 'ahead of plan', expectedVersion: version });
   assert.equal(fresh.statusCode, 200);
   assert.equal(fresh.json().state.version, version + 1);
 });
@@ -104,4 +104,19 @@ test('forcing needs a reason; invalid transitions say what to do next', async (t
   assert.match(lower.json().error.message, /reason/);
   assert.equal((await adminPost(cutover, 'percent', { percent: 5, force: true, reason: 'too hot' })).statusCode, 200);
   assert.equal((await adminPost(cutover, 'percent', { percent: 101 })).statusCode, 400);
+});
+
+test('raising by hand keeps to the plan: it waits for the bake and does not skip a step unless forced', async (t) => {
+  const cutover = await buildCutover(t);
+  await canaryAt(cutover, 0);
+  const skip = await adminPost(cutover, 'percent', { percent: 5 });
+  assert.equal(skip.statusCode, 409);
+  assert.equal(skip.json().error.code, 'INVALID_TRANSITION');
+  assert.match(skip.json().error.message, /skips the plan's next step \(1 %\)/);
+  assert.equal((await adminPost(cutover, 'percent', { percent: 0.5 })).statusCode, 200, 'up to the next step is fine');
+  assert.equal((await adminPost(cutover, 'percent', { percent: 1 })).statusCode, 200);
+  const early = await adminPost(cutover, 'percent', { percent: 2 });
+  assert.equal(early.statusCode, 409);
+  assert.equal(early.json().error.code, 'BAKE_NOT_DONE');
+  assert.equal((await adminPost(cutover, 'percent', { percent: 2, force: true, reason: 'drill' })).statusCode, 200);
 });

@@ -85,7 +85,7 @@ test('the status page of a running gateway shows traffic as it flows, then the r
   await admin(gateway, 'PUT', '/admin/sides/new/faults', { latencyMs: 2 });
   await admin(gateway, 'POST', '/admin/rollout/stage', { stage: 'shadow' });
   await admin(gateway, 'POST', '/admin/rollout/stage', { stage: 'canary' });
-  await admin(gateway, 'POST', '/admin/rollout/percent', { percent: 10 });
+  await admin(gateway, 'POST', '/admin/rollout/percent', { percent: 10, force: true, reason: 'test set-up: straight to 10 %' });
   const load = traffic(gateway);
   t.after(() => load.stop());
 

@@ -37,7 +37,7 @@ export async function adminPost(cutover: Cutover, path: string, body: unknown): 
 
 /** off → shadow → canary at `percent`. */
 export async function canaryAt(cutover: Cutover, percent: number): Promise<void> {
-  for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent }]] as const) {
+  for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent, force: true, reason: 'test set-up: straight to the percent under test' }]] as const) {
     const res = await adminPost(cutover, path, body);
     if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${res.body}`);
   }

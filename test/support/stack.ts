@@ -45,7 +45,7 @@ export async function startStack(t: TestContext, env: Record<string, string> = {
 
 /** off → shadow → canary at `percent`, through the admin API of one gateway. */
 export async function driveToCanary(gateway: GatewayProcess, percent: number): Promise<void> {
-  for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent }]] as const) {
+  for (const [path, body] of [['stage', { stage: 'shadow' }], ['stage', { stage: 'canary' }], ['percent', { percent, force: true, reason: 'test set-up: straight to the percent under test' }]] as const) {
     const res = await gateway.request('POST', `/admin/rollout/${path}`, body, TOKEN);
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
   }

@@ -14,7 +14,7 @@ export function registerSetPercentCommand(program: Command, io: CliIo): void {
   const command = program
     .command('set')
     .argument('<percent>', 'share of eligible users on new in canary, 0..100 in steps of 0.01', parsePercent)
-    .description('Set the rollout percent directly, off-plan (operator token). Raising only adds users; lowering moves users back to old and needs --force --reason')
+    .description("Set the rollout percent directly (operator token). Raising only adds users, waits for the current step's bake and stops at the next plan step; lowering (users back to old), skipping or hurrying need --force --reason")
     .option('--force', 'allow lowering the percent')
     .option('--reason <text>', 'why; recorded in the audit log', parseReason)
     .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { InvalidRequestError, NotFoundError } from '../../domain/errors.js';
 import type { RolloutState } from '../../domain/rollout-state.js';
-import { nextStep, planPosition, positionSummary } from '../../domain/plan.js';
+import { checkRaise, nextStep, planPosition, positionSummary } from '../../domain/plan.js';
 import { newShareOfEligible } from '../../domain/route.js';
 import type { StateChange } from '../../domain/transitions.js';
 import { formatDuration } from '../../config/duration.js';
@@ -91,7 +91,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/admin/rollout/percent', {
     schema: {
-      summary: 'Set the rollout percent (0..100, steps of 0.01); lowering needs force and a reason',
+      summary: 'Set the rollout percent (0..100, steps of 0.01). Raising waits for the bake and stops at the next plan step; lowering, skipping or hurrying need force and a reason',
       tags: ['admin'], security: [{ bearer: [] }],
       body: Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }), force: Type.Optional(Type.Boolean()), reason: Type.Optional(Reason), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
       response: changeReplies,
@@ -99,7 +99,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
   }, async (request) => {
     const { percent, force, reason, expectedVersion } = request.body;
-    return change(request.actor, { type: 'set-percent', percent, force }, reason, expectedVersion);
+    const decide = (current: RolloutState): StateChange => {
+      if (!force) checkRaise(plan, current, percent, Date.now());
+      return { type: 'set-percent', percent, force };
+    };
+    return change(request.actor, decide, reason, expectedVersion, { force, action: 'set-percent' });
   });
 
   app.post('/admin/rollout/stage', {
