@@ -1,18 +1,11 @@
-import type { OutboundMessage, Peer } from '../../domain/message.js';
+import type { OutboundMessage } from '../../domain/message.js';
 
 /**
  * The wire form of a message on RTM. Cutover logs in as one service user, so the RTM publisher
  * is never the real sender: the envelope carries it, and its `id` lets receivers (and history)
  * drop the duplicates a retried publish can leave.
  */
-export interface RtmEnvelope {
-  id: string;
-  from: string;
-  to: Peer;
-  payload: string;
-  kind?: string;
-  sentAt: number;
-}
+export type RtmEnvelope = OutboundMessage;
 
 export function encodeEnvelope(message: OutboundMessage): string {
   const envelope: RtmEnvelope = {

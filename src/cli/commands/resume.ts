@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatChange } from '../format.js';
 import {
-  addGatewayOptions, clientFrom, examples, parsePercent, parseReason, print, wholeNumber, type CliIo, type GatewayOptions,
+  addChangeOptions, addGatewayOptions, clientFrom, examples, parsePercent, print, type CliIo, type GatewayOptions,
 } from './shared-options.js';
 
 interface ResumeOptions extends GatewayOptions {
@@ -14,10 +14,8 @@ export function registerResumeCommand(program: Command, io: CliIo): void {
   const command = program
     .command('resume')
     .description('End a rollback: back to the stage and percent it interrupted, or a lower percent (operator token)')
-    .option('--percent <percent>', 'resume at this percent instead (at most the one rolled back from)', parsePercent)
-    .option('--reason <text>', 'why; recorded in the audit log', parseReason)
-    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
-  addGatewayOptions(command)
+    .option('--percent <percent>', 'resume at this percent instead (at most the one rolled back from)', parsePercent);
+  addGatewayOptions(addChangeOptions(command))
     .addHelpText('after', `
 Nothing is lost by a rollback: dual-writes went on, so both sides hold every message.
 Resuming when not rolled back changes nothing (exit 0, with a note).

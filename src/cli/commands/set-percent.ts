@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatChange } from '../format.js';
 import {
-  addGatewayOptions, clientFrom, examples, parsePercent, parseReason, print, requireReasonWhenForced, wholeNumber, type CliIo, type GatewayOptions,
+  addChangeOptions, addGatewayOptions, clientFrom, examples, parsePercent, print, requireReasonWhenForced, type CliIo, type GatewayOptions,
 } from './shared-options.js';
 
 interface SetPercentOptions extends GatewayOptions {
@@ -14,11 +14,8 @@ export function registerSetPercentCommand(program: Command, io: CliIo): void {
   const command = program
     .command('set')
     .argument('<percent>', 'share of eligible users on new in canary, 0..100 in steps of 0.01', parsePercent)
-    .description("Set the rollout percent directly (operator token). Raising only adds users, waits for the current step's bake and stops at the next plan step; lowering (users back to old), skipping or hurrying need --force --reason")
-    .option('--force', 'allow lowering the percent')
-    .option('--reason <text>', 'why; recorded in the audit log', parseReason)
-    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
-  addGatewayOptions(command)
+    .description("Set the rollout percent directly (operator token). Raising only adds users, waits for the current step's bake and stops at the next plan step; lowering (users back to old), skipping or hurrying need --force --reason");
+  addGatewayOptions(addChangeOptions(command, 'allow lowering the percent, skipping a plan step, or raising before the bake is done'))
     .addHelpText('after', examples(
       'cutover set 5',
       'cutover set 0.25 --reason "first users from the beta list"',

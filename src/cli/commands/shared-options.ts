@@ -91,3 +91,14 @@ export function wholeNumber(min: number, max: number): (text: string) => number 
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  ${line}`).join('\n')}\n`;
 }
+
+/**
+ * The options of every state change: --reason and --expected-version, and --force where the change
+ * has a guard rail to step over (`forceAllows` says which, for --help).
+ */
+export function addChangeOptions(command: Command, forceAllows?: string): Command {
+  if (forceAllows) command.option('--force', forceAllows);
+  return command
+    .option('--reason <text>', `why; recorded in the audit log${forceAllows ? ' (required with --force)' : ''}`, parseReason)
+    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
+}

@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander';
 import type { Stage } from '../admin-client.js';
 import { formatChange } from '../format.js';
 import {
-  addGatewayOptions, clientFrom, examples, parseReason, print, requireReasonWhenForced, wholeNumber, type CliIo, type GatewayOptions,
+  addChangeOptions, addGatewayOptions, clientFrom, examples, print, requireReasonWhenForced, type CliIo, type GatewayOptions,
 } from './shared-options.js';
 
 interface StageOptions extends GatewayOptions {
@@ -17,11 +17,8 @@ export function registerStageCommand(program: Command, io: CliIo): void {
   const command = program
     .command('stage')
     .addArgument(new Argument('<stage>', 'the stage to move to').choices(STAGES))
-    .description('Move the stage one step forward, or back with --force --reason (operator token)')
-    .option('--force', 'allow going back a stage')
-    .option('--reason <text>', 'why; recorded in the audit log (required with --force)', parseReason)
-    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
-  addGatewayOptions(command)
+    .description('Move the stage one step forward, or back with --force --reason (operator token)');
+  addGatewayOptions(addChangeOptions(command, 'allow going back a stage'))
     .addHelpText('after', `
 Stages, in order (forward moves go one at a time):
   off       old only

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatChange } from '../format.js';
 import {
-  addGatewayOptions, clientFrom, examples, parseReason, print, requireReasonWhenForced, wholeNumber, type CliIo, type GatewayOptions,
+  addChangeOptions, addGatewayOptions, clientFrom, examples, print, requireReasonWhenForced, type CliIo, type GatewayOptions,
 } from './shared-options.js';
 
 interface StepOptions extends GatewayOptions {
@@ -13,11 +13,8 @@ interface StepOptions extends GatewayOptions {
 export function registerStepCommand(program: Command, io: CliIo): void {
   const command = program
     .command('step')
-    .description("Move to the plan's next percent once the current step has baked (operator token; canary stage only)")
-    .option('--force', "skip the rest of the current step's bake")
-    .option('--reason <text>', 'why; recorded in the audit log (required with --force)', parseReason)
-    .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
-  addGatewayOptions(command)
+    .description("Move to the plan's next percent once the current step has baked (operator token; canary stage only)");
+  addGatewayOptions(addChangeOptions(command, "skip the rest of the current step's bake"))
     .addHelpText('after', `
 The plan (config plan.steps) lists the percents and how long each must bake; cutover status
 shows the current step, the bake timer and the next percent.

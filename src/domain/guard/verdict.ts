@@ -131,8 +131,7 @@ const LIMITS: Limit[] = [
       const fresh = series.totals('new', from, to);
       const value = rate(fresh);
       if (fresh.requests < rules.minSamples || value <= rules.maxErrorRate) return { value, status: 'ok' };
-      const old = rate(series.totals('old', from, to));
-      return { value, status: old * rules.sharedFactor >= value ? 'shared' : 'breach' };
+      return { value, status: overLimit(value, rate(series.totals('old', from, to)), rules) };
     },
   },
   {
@@ -153,8 +152,7 @@ const LIMITS: Limit[] = [
       const fresh = series.histogram('new', from, to);
       const value = quantileOf(fresh, 0.99);
       if (total(fresh) < rules.latencyMinSamples || !(value > rules.maxP99Ms)) return { value, status: 'ok' };
-      const old = quantileOf(series.histogram('old', from, to), 0.99);
-      return { value, status: old * rules.sharedFactor >= value ? 'shared' : 'breach' };
+      return { value, status: overLimit(value, quantileOf(series.histogram('old', from, to), 0.99), rules) };
     },
   },
   {
@@ -170,6 +168,11 @@ const LIMITS: Limit[] = [
     },
   },
 ];
+
+/** An absolute limit new is over: a breach, unless old is about as bad (then rolling back would not help). */
+function overLimit(newValue: number, oldValue: number, rules: GuardRules): RuleCheck['status'] {
+  return oldValue * rules.sharedFactor >= newValue ? 'shared' : 'breach';
+}
 
 /**
  * Fast path: in a short window, is new's error count beyond what chance allows if its true rate
