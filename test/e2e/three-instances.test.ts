@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { driveToCanary, startStack, TOKEN } from '../support/stack.js';
+import { driveToCanary, eventually, startStack, TOKEN } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/cutover.js', import.meta.url));
 const USERS = Array.from({ length: 50 }, (_, i) => `sample-${i}`);
@@ -12,6 +12,9 @@ test('cutover rollback against one of three gateways: the other two route every 
   const stack = await startStack(t, { CUTOVER_GUARD_ENABLED: 'false' });
   const [a, b, c] = await Promise.all([stack.startGateway(), stack.startGateway(), stack.startGateway()]);
   await driveToCanary(a, 50);
+  const version = (await a.request('GET', '/v1/route/probe')).body.version as number;
+  // The canary itself must have reached b and c before the rollback is timed.
+  await eventually(async () => (await Promise.all([b, c].map((g) => g.request('GET', '/v1/route/probe')))).every((r) => r.body.version === version), 5_000, 'the canary state on b and c');
   for (const gateway of [b, c]) {
     const routes = await Promise.all(USERS.map((u) => gateway.request('GET', `/v1/route/${u}`)));
     assert.ok(routes.some((r) => r.body.cohort === 'new'), 'some sampled users are on new before the rollback');
