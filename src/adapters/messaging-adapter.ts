@@ -23,5 +23,10 @@ export interface MessagingAdapter {
 
 /** Sends a message through the method its recipient type calls for. */
 export function deliver(adapter: MessagingAdapter, message: OutboundMessage): Promise<void> {
-  return message.to.type === 'user' ? adapter.sendToUser(message) : adapter.sendToChannel(message);
+  try {
+    return message.to.type === 'user' ? adapter.sendToUser(message) : adapter.sendToChannel(message);
+  } catch (err) {
+    // An adapter that throws instead of rejecting still fails as a promise, like every other failure.
+    return Promise.reject(err);
+  }
 }

@@ -25,6 +25,19 @@ export interface OutboundMessage {
   sentAt: number;
 }
 
+/**
+ * Same sender, recipient, kind and payload: tells a retry of a message (same id, same content)
+ * from an idempotency key reused for a different message.
+ */
+export function sameContent(a: OutboundMessage, b: OutboundMessage): boolean {
+  return a.from === b.from && a.to.type === b.to.type && a.to.id === b.to.id && a.kind === b.kind && a.payload === b.payload;
+}
+
+/** The content `sameContent` compares, as one string (stores that keep a hash of it). */
+export function contentKey(message: OutboundMessage): string {
+  return `${message.from}\u0000${message.to.type}\u0000${message.to.id}\u0000${message.kind ?? ''}\u0000${message.payload}`;
+}
+
 /** A conversation as history reads it: two users, or one channel. */
 export type Conversation =
   | { type: 'user'; a: string; b: string }

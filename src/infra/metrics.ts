@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterCells, type Cell } from './counter-cells.js';
+import { HistogramCells, type HistogramCell } from './histogram-cells.js';
 import { SIDES, type Side } from '../domain/message.js';
 import { STAGES, type RolloutState } from '../domain/rollout-state.js';
 import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
@@ -19,34 +21,46 @@ const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-inc
 export class Metrics implements Telemetry, GuardTelemetry {
   readonly registry = new Registry();
 
-  readonly adapterRequests = new Counter({
+  readonly adapterRequests: Counter<'side' | 'op' | 'outcome'> = new Counter({
     name: 'cutover_adapter_requests_total',
     help: 'Calls to a side, by operation and outcome (ok, timeout, unavailable, vendor_error, rejected)',
     labelNames: ['side', 'op', 'outcome'] as const,
     registers: [this.registry],
+    collect: (): void => this.adapterCallCells.publish(),
   });
 
-  readonly adapterLatency = new Histogram({
+  readonly adapterLatency = new HistogramCells<'side' | 'op'>({
     name: 'cutover_adapter_latency_seconds',
     help: 'Latency of calls to a side, by operation',
-    labelNames: ['side', 'op'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 
-  readonly messages = new Counter({
+  readonly messages: Counter<'primary' | 'result'> = new Counter({
     name: 'cutover_messages_total',
     help: 'Send requests by primary side and result (accepted, duplicate, rejected, failed: the side did not take it, outbox_unavailable: Redis could not record it)',
     labelNames: ['primary', 'result'] as const,
     registers: [this.registry],
+    collect: (): void => this.messageCells.publish(),
   });
 
-  readonly dualWrites = new Counter({
+  readonly dualWrites: Counter<'side' | 'result'> = new Counter({
     name: 'cutover_dual_write_total',
     help: 'Outbox writes to a side by result (ok, retry, dead_letter, recovered)',
     labelNames: ['side', 'result'] as const,
     registers: [this.registry],
+    collect: (): void => this.dualWriteCells.publish(),
   });
+
+  // The per-message counters count into cells and reach prom-client when read (counter-cells.ts).
+  private readonly adapterCallCells = new CounterCells(this.adapterRequests);
+  private readonly messageCells = new CounterCells(this.messages);
+  private readonly dualWriteCells = new CounterCells(this.dualWrites);
+  /** Cells and histogram children by label values, nested so a call looks them up without building a key. */
+  private readonly adapterCells: Record<Side, Partial<Record<AdapterOp, Partial<Record<CallOutcome, Cell>>>>> = { old: {}, new: {} };
+  private readonly latencyCells: Record<Side, Partial<Record<AdapterOp, HistogramCell>>> = { old: {}, new: {} };
+  private readonly messageCellsBySide: Record<Side, Partial<Record<SendResult, Cell>>> = { old: {}, new: {} };
+  private readonly dualWriteCellsBySide: Record<Side, Partial<Record<DualWriteResult, Cell>>> = { old: {}, new: {} };
 
   readonly outboxOwed = new Gauge({
     name: 'cutover_outbox_owed',
@@ -129,9 +143,10 @@ export class Metrics implements Telemetry, GuardTelemetry {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cutover_' });
     // Zeroed series so dashboards and alerts see every label set from the start.
     for (const side of SIDES) {
-      for (const result of ['ok', 'retry', 'dead_letter', 'recovered'] as const) this.dualWrites.inc({ side, result }, 0);
-      for (const result of ['accepted', 'duplicate', 'rejected', 'failed', 'outbox_unavailable'] as const) this.messages.inc({ primary: side, result }, 0);
-      for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) this.adapterRequests.inc({ side, op: 'send', outcome }, 0);
+      for (const result of ['ok', 'retry', 'dead_letter', 'recovered'] as const) this.dualWriteCellsBySide[side][result] = this.dualWriteCells.cell({ side, result });
+      for (const result of ['accepted', 'duplicate', 'rejected', 'failed', 'outbox_unavailable'] as const) this.messageCellsBySide[side][result] = this.messageCells.cell({ primary: side, result });
+      const send: Partial<Record<CallOutcome, Cell>> = (this.adapterCells[side].send = {});
+      for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) send[outcome] = this.adapterCallCells.cell({ side, op: 'send', outcome });
     }
     for (const trigger of ['manual', 'auto'] as const) this.rollbacks.inc({ trigger }, 0);
     for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
@@ -141,33 +156,18 @@ export class Metrics implements Telemetry, GuardTelemetry {
     this.guardReport(null);
   }
 
-  /**
-   * Label children bound once per label set: looking a child up by a labels object hashes the
-   * labels on every call, which adds microseconds per send. Label sets are small and bounded.
-   */
-  private readonly counters = new Map<string, { inc(): void }>();
-  private readonly histograms = new Map<string, { observe(value: number): void }>();
-
-  private counter(key: string, make: () => { inc(): void }): { inc(): void } {
-    let child = this.counters.get(key);
-    if (!child) this.counters.set(key, (child = make()));
-    return child;
-  }
-
   adapterCall(side: Side, op: AdapterOp, outcome: CallOutcome, seconds: number): void {
-    this.counter(`${side}:${op}:${outcome}`, () => this.adapterRequests.labels(side, op, outcome)).inc();
-    const key = `${side}:${op}`;
-    let latency = this.histograms.get(key);
-    if (!latency) this.histograms.set(key, (latency = this.adapterLatency.labels(side, op)));
-    latency.observe(seconds);
+    const byOutcome = this.adapterCells[side][op] ??= {};
+    (byOutcome[outcome] ??= this.adapterCallCells.cell({ side, op, outcome })).value++;
+    (this.latencyCells[side][op] ??= this.adapterLatency.cell({ side, op })).observe(seconds);
   }
 
   message(primary: Side, result: SendResult): void {
-    this.counter(`message:${primary}:${result}`, () => this.messages.labels(primary, result)).inc();
+    (this.messageCellsBySide[primary][result] ??= this.messageCells.cell({ primary, result })).value++;
   }
 
   dualWrite(side: Side, result: DualWriteResult): void {
-    this.counter(`dual:${side}:${result}`, () => this.dualWrites.labels(side, result)).inc();
+    (this.dualWriteCellsBySide[side][result] ??= this.dualWriteCells.cell({ side, result })).value++;
   }
 
   outboxCounts(counts: OutboxCounts): void {

@@ -1,4 +1,4 @@
-import { toAdapterError } from '../adapters/adapter-error.js';
+import { toAdapterError, type AdapterError } from '../adapters/adapter-error.js';
 import type { AdapterHealth, MessagingAdapter } from '../adapters/messaging-adapter.js';
 import type { HistoryQuery, OutboundMessage, Side } from '../domain/message.js';
 import type { AdapterOp, Telemetry } from './ports/telemetry.js';
@@ -11,16 +11,38 @@ export class InstrumentedAdapter implements MessagingAdapter {
     this.kind = inner.kind;
   }
 
-  sendToUser(message: OutboundMessage): Promise<void> {
-    return this.timed('send', () => this.inner.sendToUser(message));
+  // Written out per method rather than through a shared wrapper taking a closure: sends are the
+  // hot path, and a closure plus an extra promise per call showed up in the profile.
+  async sendToUser(message: OutboundMessage): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.inner.sendToUser(message);
+    } catch (err) {
+      throw this.failed('send', started, err);
+    }
+    this.telemetry.adapterCall(this.side, 'send', 'ok', (performance.now() - started) / 1000);
   }
 
-  sendToChannel(message: OutboundMessage): Promise<void> {
-    return this.timed('send', () => this.inner.sendToChannel(message));
+  async sendToChannel(message: OutboundMessage): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.inner.sendToChannel(message);
+    } catch (err) {
+      throw this.failed('send', started, err);
+    }
+    this.telemetry.adapterCall(this.side, 'send', 'ok', (performance.now() - started) / 1000);
   }
 
-  history(query: HistoryQuery): Promise<OutboundMessage[]> {
-    return this.timed('history', () => this.inner.history(query));
+  async history(query: HistoryQuery): Promise<OutboundMessage[]> {
+    const started = performance.now();
+    let messages: OutboundMessage[];
+    try {
+      messages = await this.inner.history(query);
+    } catch (err) {
+      throw this.failed('history', started, err);
+    }
+    this.telemetry.adapterCall(this.side, 'history', 'ok', (performance.now() - started) / 1000);
+    return messages;
   }
 
   async health(): Promise<AdapterHealth> {
@@ -35,16 +57,10 @@ export class InstrumentedAdapter implements MessagingAdapter {
     return this.inner.close();
   }
 
-  private async timed<T>(op: AdapterOp, call: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      const result = await call();
-      this.telemetry.adapterCall(this.side, op, 'ok', (performance.now() - started) / 1000);
-      return result;
-    } catch (err) {
-      const error = toAdapterError(err);
-      this.telemetry.adapterCall(this.side, op, error.failure, (performance.now() - started) / 1000);
-      throw error;
-    }
+  /** Counts a failed call and returns the error to throw. */
+  private failed(op: AdapterOp, started: number, err: unknown): AdapterError {
+    const error = toAdapterError(err);
+    this.telemetry.adapterCall(this.side, op, error.failure, (performance.now() - started) / 1000);
+    return error;
   }
 }

@@ -114,16 +114,12 @@ export class OutboxWorker {
 
   private async deliverAll(writes: OwedWrite[]): Promise<number> {
     const { adapter, outbox, telemetry, side } = this.options;
-    const results = await Promise.all(writes.map(async (write) => {
-      try {
-        await deliver(adapter, write.record.message);
-        return { write, error: undefined };
-      } catch (err) {
-        return { write, error: toAdapterError(err) };
-      }
-    }));
+    // One promise per write, settled to its error or undefined (no wrapper object per write).
+    const errors = await Promise.all(writes.map((write) => deliver(adapter, write.record.message).then(noError, toAdapterError)));
     const delivered: OwedWrite[] = [];
-    for (const { write, error } of results) {
+    for (let i = 0; i < writes.length; i++) {
+      const write = writes[i]!;
+      const error = errors[i];
       if (!error) {
         this.consecutiveFailures = 0;
         if (write.kind === 'recovery') {
@@ -149,7 +145,7 @@ export class OutboxWorker {
     }
     await outbox.complete(delivered);
     if (this.down) this.options.logger.warn({ side, failures: this.consecutiveFailures }, 'side looks down; outbox pauses and probes its health');
-    return results.length;
+    return writes.length;
   }
 
   private async probe(): Promise<void> {
@@ -173,6 +169,10 @@ export class OutboxWorker {
       this.wakeUp = undefined;
     });
   }
+}
+
+function noError(): undefined {
+  return undefined;
 }
 
 function receiptOf(write: OwedWrite): Receipt {

@@ -1,4 +1,4 @@
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AdapterError, toAdapterError } from '../adapters/adapter-error.js';
 import { deliver, type MessagingAdapter } from '../adapters/messaging-adapter.js';
@@ -6,7 +6,7 @@ import {
   IdempotencyMismatchError, MessageInFlightError, OutboxUnavailableError, RejectedBySideError, SideUnavailableError,
 } from '../domain/errors.js';
 import type { OutboundMessage, Peer, Side } from '../domain/message.js';
-import type { Outbox, OutboxRecord, Receipt } from './ports/outbox.js';
+import type { BeginResult, Outbox, OutboxRecord, Receipt } from './ports/outbox.js';
 import type { Telemetry } from './ports/telemetry.js';
 import type { Router } from './router.js';
 
@@ -64,11 +64,15 @@ export class SendMessage {
       primary: route.primary,
       secondary: route.secondary,
       stateVersion: route.state.version,
-      // A generated id cannot be reused by anyone: no content to compare.
-      fingerprint: input.id === undefined ? '-' : fingerprint(input),
+      idFromCaller: input.id !== undefined,
     };
 
-    const begun = await this.begin(record, now);
+    let begun: BeginResult;
+    try {
+      begun = await outbox.begin(record, now);
+    } catch (err) {
+      throw this.outboxUnavailable(record, err);
+    }
     if (begun.status === 'duplicate') {
       telemetry.message(begun.receipt.primary, 'duplicate');
       return { ...begun.receipt, duplicate: true };
@@ -96,15 +100,11 @@ export class SendMessage {
     return { id: receipt.id, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false };
   }
 
-  private async begin(record: OutboxRecord, now: number) {
-    try {
-      return await this.deps.outbox.begin(record, now);
-    } catch (err) {
-      this.deps.telemetry.message(record.primary, 'outbox_unavailable');
-      throw new OutboxUnavailableError('the outbox (Redis) is unreachable, so the message cannot be accepted durably; retry shortly', {
-        retryAfterSeconds: 1, cause: err,
-      });
-    }
+  private outboxUnavailable(record: OutboxRecord, cause: unknown): Error {
+    this.deps.telemetry.message(record.primary, 'outbox_unavailable');
+    return new OutboxUnavailableError('the outbox (Redis) is unreachable, so the message cannot be accepted durably; retry shortly', {
+      retryAfterSeconds: 1, cause,
+    });
   }
 
   private async abort(record: OutboxRecord): Promise<void> {
@@ -125,9 +125,4 @@ export class SendMessage {
       retryAfterSeconds: 1, details: { side: primary, failure: error.failure }, cause: error,
     });
   }
-}
-
-/** Content hash: tells a retry of the same message from a reused id. */
-function fingerprint(input: SendInput): string {
-  return hash('sha1', `${input.from}\u0000${input.to.type}\u0000${input.to.id}\u0000${input.kind ?? ''}\u0000${input.payload}`, 'base64url');
 }

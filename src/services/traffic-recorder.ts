@@ -10,6 +10,8 @@ import type { AdapterOp, CallOutcome } from './ports/telemetry.js';
  */
 export class TrafficRecorder {
   private readonly open = new Map<number, SecondSample>();
+  /** The second most calls land in, kept at hand (the map lookup is for the seconds around it). */
+  private current: SecondSample | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
   private failing = false;
@@ -23,10 +25,14 @@ export class TrafficRecorder {
   record(side: Side, op: AdapterOp, outcome: CallOutcome, seconds: number): void {
     if (op !== 'send') return;
     const second = Math.floor(this.clock() / 1000);
-    let sample = this.open.get(second);
-    if (!sample) {
-      sample = { second, sides: { old: emptyCounts(), new: emptyCounts() } };
-      this.open.set(second, sample);
+    let sample = this.current;
+    if (sample?.second !== second) {
+      sample = this.open.get(second);
+      if (!sample) {
+        sample = { second, sides: { old: emptyCounts(), new: emptyCounts() } };
+        this.open.set(second, sample);
+      }
+      this.current = sample;
     }
     const counts = sample.sides[side];
     counts.requests++;
@@ -66,6 +72,7 @@ export class TrafficRecorder {
     try {
       if (closed.length > 0) await this.windows.add(closed);
       for (const sample of closed) this.open.delete(sample.second);
+      if (this.current && !this.open.has(this.current.second)) this.current = undefined;
       if (this.failing) this.logger.info('traffic windows reachable again');
       this.failing = false;
     } catch (err) {
@@ -73,6 +80,7 @@ export class TrafficRecorder {
       this.failing = true;
       // Bounded: a long outage drops the oldest seconds rather than growing without end.
       for (const sample of closed) if (sample.second < current - 300) this.open.delete(sample.second);
+      if (this.current && !this.open.has(this.current.second)) this.current = undefined;
     } finally {
       this.flushing = false;
     }

@@ -26,9 +26,9 @@ after(async () => {
   await redisServer.destroy();
 });
 
-function record(id: string, primary: Side = 'old', secondary: Side | null = 'new', fingerprint = 'fp'): OutboxRecord {
-  const message: OutboundMessage = { id, from: 'a', to: { type: 'user', id: 'b' }, payload: `p-${id}`, sentAt: T0 };
-  return { message, primary, secondary, stateVersion: 3, fingerprint };
+function record(id: string, primary: Side = 'old', secondary: Side | null = 'new', payload = `p-${id}`): OutboxRecord {
+  const message: OutboundMessage = { id, from: 'a', to: { type: 'user', id: 'b' }, payload, sentAt: T0 };
+  return { message, primary, secondary, stateVersion: 3, idFromCaller: true };
 }
 const receiptOf = (r: OutboxRecord): Receipt => ({ id: r.message.id, primary: r.primary, secondary: r.secondary, stateVersion: 3, acceptedAt: T0 });
 
@@ -55,7 +55,7 @@ for (const [name, create] of implementations) {
       assert.deepEqual(await outbox.begin(r, T0), { status: 'in_flight' });
       await outbox.commit(r, receiptOf(r));
       assert.deepEqual(await outbox.begin(r, T0), { status: 'duplicate', receipt: receiptOf(r) });
-      assert.deepEqual(await outbox.begin(record('m1', 'old', 'new', 'other'), T0), { status: 'mismatch' });
+      assert.deepEqual(await outbox.begin(record('m1', 'old', 'new', 'other content'), T0), { status: 'mismatch' });
     });
 
     test('a commit queues the secondary write, which is leased once and gone when completed', async () => {

@@ -39,7 +39,8 @@ export class UnleashEligibility implements Eligibility {
    * Answers by peer, cleared whenever the flags change and every few seconds (a constraint on the
    * time of day must not stick): isEnabled costs ~1.5 µs, a Map hit ~50 ns, on every send.
    */
-  private readonly cache = new Map<string, boolean>();
+  private readonly users = new Map<string, boolean>();
+  private readonly channels = new Map<string, boolean>();
   private readonly cacheTimer: NodeJS.Timeout;
 
   constructor(private readonly options: UnleashEligibilityOptions) {
@@ -66,11 +67,11 @@ export class UnleashEligibility implements Eligibility {
       warned = true;
     });
     this.client.on('changed', () => {
-      this.cache.clear();
+      this.clearCache();
       if (warned) options.logger.info('unleash reachable again');
       warned = false;
     });
-    this.cacheTimer = setInterval(() => this.cache.clear(), CACHE_TTL_MS);
+    this.cacheTimer = setInterval(() => this.clearCache(), CACHE_TTL_MS);
     this.cacheTimer.unref();
     this.synchronized = new Promise((resolve) => {
       this.client.once('synchronized', () => {
@@ -89,8 +90,8 @@ export class UnleashEligibility implements Eligibility {
 
   isEligible(peer: Peer): boolean {
     if (!this.syncedOnce) return this.options.fallback;
-    const key = peer.type === 'user' ? `u:${peer.id}` : `c:${peer.id}`;
-    const cached = this.cache.get(key);
+    const cache = peer.type === 'user' ? this.users : this.channels;
+    const cached = cache.get(peer.id);
     if (cached !== undefined) return cached;
     const context: Context = peer.type === 'user' ? { userId: peer.id } : { userId: `channel:${peer.id}`, properties: { peerType: 'channel' } };
     let eligible: boolean;
@@ -99,9 +100,14 @@ export class UnleashEligibility implements Eligibility {
     } catch {
       return this.options.fallback;
     }
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, eligible);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(peer.id, eligible);
     return eligible;
+  }
+
+  private clearCache(): void {
+    this.users.clear();
+    this.channels.clear();
   }
 
   ready(): Promise<void> {

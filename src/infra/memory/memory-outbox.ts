@@ -1,23 +1,21 @@
-import { SIDES, type Side } from '../../domain/message.js';
+import { SIDES, sameContent, type Side } from '../../domain/message.js';
 import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 
+const SWEEP_EVERY_MS = 1_000;
+
+/** One remembered id: its record, and once the primary is confirmed, the receipt replayed to retries. */
 interface Seen {
-  fingerprint: string;
-  /** Set once the primary is confirmed. */
+  record: OutboxRecord;
   receipt?: Receipt;
   expiresAt: number;
-}
-
-interface Unconfirmed {
-  record: OutboxRecord;
+  /** While unconfirmed: when recovery may take it, and how often it tried. */
   dueAt: number;
   attempts: number;
 }
 
 interface Queued {
-  ref: string;
   record: OutboxRecord;
   attempt: number;
   dueAt: number;
@@ -25,48 +23,62 @@ interface Queued {
   leasedUntil?: number;
 }
 
+export interface MemoryOutboxOptions {
+  dedupeWindowMs: number;
+  inflightGraceMs: number;
+  deadLetterMaxLen: number;
+  leaseMs?: number;
+  /** Ids remembered at most (the oldest confirmed ones are forgotten first), so memory stays bounded at any rate. */
+  maxIds?: number;
+}
+
 /**
  * The outbox in process memory, with the same semantics as the Redis one: the embedded default
  * (one instance, not durable: a crash loses what it owed). Single shard. Every periodic pass
  * touches only what it may act on: ids are kept in the order they expire, unconfirmed primaries
- * and queued writes in maps of their own.
+ * and queued writes in maps of their own. Queues are keyed by a number (cheaper than a string
+ * key on every send); the `ref` handed out is that number as text.
  */
 export class MemoryOutbox implements Outbox {
   readonly shards = 1;
   /** Insertion order is expiry order (a fixed window from `begin`), so expiry sweeps from the front. */
   private readonly seen = new Map<string, Seen>();
-  private readonly unconfirmed = new Map<string, Unconfirmed>();
-  private readonly queues: Record<Side, Map<string, Queued>> = { old: new Map(), new: new Map() };
+  private readonly unconfirmed = new Map<string, Seen>();
+  private readonly queues: Record<Side, Map<number, Queued>> = { old: new Map(), new: new Map() };
   private readonly dead: Record<Side, DeadLetter[]> = { old: [], new: [] };
   private sequence = 0;
+  private readonly maxIds: number;
+  private nextSweep = 0;
 
-  constructor(
-    private readonly options: { dedupeWindowMs: number; inflightGraceMs: number; deadLetterMaxLen: number; leaseMs?: number },
-    private readonly clock: () => number = Date.now,
-  ) {}
+  constructor(private readonly options: MemoryOutboxOptions, private readonly clock: () => number = Date.now) {
+    this.maxIds = options.maxIds ?? 1_000_000;
+  }
 
   async begin(record: OutboxRecord, now: number): Promise<BeginResult> {
-    this.expire(now);
+    // Sweeping on every send would cost an iterator per message; once a second is plenty for a window of hours.
+    if (now >= this.nextSweep || this.seen.size > this.maxIds) {
+      this.nextSweep = now + SWEEP_EVERY_MS;
+      this.expire(now);
+    }
     const id = record.message.id;
     const seen = this.seen.get(id);
     if (seen) {
-      if (seen.fingerprint !== record.fingerprint) return { status: 'mismatch' };
+      // The content is at hand: compare it rather than hash every message on the way in.
+      if (!sameContent(seen.record.message, record.message)) return { status: 'mismatch' };
       return seen.receipt ? { status: 'duplicate', receipt: seen.receipt } : { status: 'in_flight' };
     }
-    this.seen.set(id, { fingerprint: record.fingerprint, expiresAt: now + this.options.dedupeWindowMs });
-    this.unconfirmed.set(id, { record, dueAt: now + this.options.inflightGraceMs, attempts: 0 });
+    const entry: Seen = { record, expiresAt: now + this.options.dedupeWindowMs, dueAt: now + this.options.inflightGraceMs, attempts: 0 };
+    this.seen.set(id, entry);
+    this.unconfirmed.set(id, entry);
     return { status: 'new' };
   }
 
   async commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
-    const id = record.message.id;
-    if (!this.unconfirmed.delete(id)) return;
-    const seen = this.seen.get(id);
-    if (seen) seen.receipt = receipt;
-    if (record.secondary) {
-      const ref = `${this.clock()}-${this.sequence++}`;
-      this.queues[record.secondary].set(ref, { ref, record, attempt: 0, dueAt: 0 });
-    }
+    const entry = this.unconfirmed.get(record.message.id);
+    if (!entry) return;
+    this.unconfirmed.delete(record.message.id);
+    entry.receipt = receipt;
+    if (record.secondary) this.queues[record.secondary].set(this.sequence++, { record, attempt: 0, dueAt: 0 });
   }
 
   async abort(record: OutboxRecord): Promise<void> {
@@ -77,11 +89,11 @@ export class MemoryOutbox implements Outbox {
   async lease(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const leaseMs = this.options.leaseMs ?? 30_000;
     const writes: OwedWrite[] = [];
-    for (const item of this.queues[side].values()) {
+    for (const [key, item] of this.queues[side]) {
       if (writes.length >= max) break;
       if (item.dueAt > now || (item.leasedUntil !== undefined && item.leasedUntil > now)) continue;
       item.leasedUntil = now + leaseMs;
-      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: item.ref });
+      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: String(key) });
     }
     return writes;
   }
@@ -98,7 +110,7 @@ export class MemoryOutbox implements Outbox {
   }
 
   async complete(writes: OwedWrite[]): Promise<void> {
-    for (const write of writes) this.queues[write.side].delete(write.ref);
+    for (const write of writes) this.queues[write.side].delete(Number(write.ref));
   }
 
   async retry(write: OwedWrite, dueAt: number): Promise<void> {
@@ -110,7 +122,7 @@ export class MemoryOutbox implements Outbox {
       }
       return;
     }
-    const item = this.queues[write.side].get(write.ref);
+    const item = this.queues[write.side].get(Number(write.ref));
     if (!item) return;
     item.attempt = write.attempt + 1;
     item.dueAt = dueAt;
@@ -122,7 +134,7 @@ export class MemoryOutbox implements Outbox {
       this.unconfirmed.delete(write.ref);
       this.seen.delete(write.ref);
     } else {
-      this.queues[write.side].delete(write.ref);
+      this.queues[write.side].delete(Number(write.ref));
     }
     const letters = this.dead[write.side];
     letters.push({ ref: `${now}-${this.sequence++}`, side: write.side, record: write.record, attempts: write.attempt + 1, reason, at: now });
@@ -146,20 +158,28 @@ export class MemoryOutbox implements Outbox {
 
   async redrive(side: Side, limit: number): Promise<number> {
     const letters = this.dead[side].splice(0, limit);
-    for (const letter of letters) {
-      const ref = `${this.clock()}-${this.sequence++}`;
-      this.queues[side].set(ref, { ref, record: letter.record, attempt: 0, dueAt: 0 });
-    }
+    for (const letter of letters) this.queues[side].set(this.sequence++, { record: letter.record, attempt: 0, dueAt: 0 });
     return letters.length;
   }
 
   async close(): Promise<void> {}
 
-  /** Forgets ids past the dedupe window: from the oldest, stopping at the first still remembered. */
+  /**
+   * Forgets ids past the dedupe window, or beyond `maxIds`: from the oldest, stopping at the first
+   * still remembered. An unconfirmed id is never forgotten (recovery still owes it).
+   */
   private expire(now: number): void {
+    let over = this.seen.size - this.maxIds;
+    // Unconfirmed ids at the front are stepped over; a bounded number, so a send never scans the map.
+    let skips = 32;
     for (const [id, seen] of this.seen) {
-      if (seen.expiresAt > now) return;
-      if (!this.unconfirmed.has(id)) this.seen.delete(id);
+      if (seen.expiresAt > now && over <= 0) return;
+      if (seen.receipt) {
+        this.seen.delete(id);
+        over--;
+      } else if (--skips === 0) {
+        return;
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SIDES, type Side } from '../../domain/message.js';
+import { SIDES, contentKey, type Side } from '../../domain/message.js';
 import { shardOf } from '../../domain/shard.js';
 import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
@@ -63,7 +64,7 @@ export class RedisOutbox implements Outbox {
     const id = record.message.id;
     const shard = shardOf(id, this.shards);
     const [status, receipt] = await redis.beginMessage(
-      keys.message(shard, id), keys.intents(shard, record.primary), id, record.fingerprint, JSON.stringify(record),
+      keys.message(shard, id), keys.intents(shard, record.primary), id, fingerprint(record), JSON.stringify(record),
       now + inflightGraceMs, dedupeWindowMs,
     );
     switch (status) {
@@ -275,4 +276,12 @@ export class RedisOutbox implements Outbox {
   async close(): Promise<void> {
     await this.flushScheduled;
   }
+}
+
+/**
+ * What the dedupe record keeps of the content once the message itself is gone: a hash, compared
+ * in the begin script. A gateway-generated id can't be reused by anyone, so it skips the hash.
+ */
+function fingerprint(record: OutboxRecord): string {
+  return record.idFromCaller ? hash('sha1', contentKey(record.message)) : '-';
 }

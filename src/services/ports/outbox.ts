@@ -7,8 +7,11 @@ export interface OutboxRecord {
   secondary: Side | null;
   /** State version the route was decided at (for logs and audits of odd routes). */
   stateVersion: number;
-  /** Hash of the request's content, to tell a retry from a reused idempotency key. */
-  fingerprint: string;
+  /**
+   * The caller chose the id (an idempotency key) rather than the gateway: only then can a later
+   * request reuse it for different content, so only then must the outbox remember the content.
+   */
+  idFromCaller: boolean;
 }
 
 /** What a sender is told; replayed as-is to a retry of the same message id. */
