@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, one after the other, in one report.
- * Flags: --duration S (10), --warmup S (2), --connections N (50), --calls N (1e6),
+ * Flags: --duration S (8), --warmup S (2), --rounds N (3), --connections N (50), --calls N (1e6),
  * --only embedded,redis,bare,route (comma list; default all), --prof-dir DIR (children run with --cpu-prof).
  * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start.
  */
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
       calls: { type: 'string' },
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const durationS = positive('duration', values.duration, 10);
+  const durationS = positive('duration', values.duration, 8);
+  const rounds = Math.round(positive('rounds', values.rounds, 3));
   const warmupS = values.warmup === '0' ? 0 : positive('warmup', values.warmup, 2);
   const connections = Math.round(positive('connections', values.connections, 50));
   const calls = Math.round(positive('calls', values.calls, 1_000_000));
@@ -60,8 +62,9 @@ async function main(): Promise<void> {
   out(`date:     ${new Date().toISOString()}`);
   out(`machine:  ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform} ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   out(`node:     ${process.version}`);
-  out(`load:     autocannon in this process, ${connections} connections, ${warmupS} s warm-up + ${durationS} s measured per server, POST /v1/messages to 127.0.0.1,`);
-  out('          same JSON body, recipients/senders cycling over 10,000 users, a unique message id per request; one server at a time');
+  out(`load:     autocannon in this process, ${connections} connections, POST /v1/messages to 127.0.0.1, ${durationS} s measured per run`);
+  out(`          (${warmupS} s warm-up before a server's first run, 1 s before the others); ${rounds} round(s), each running every server once`);
+  out('          in a rotated order, one server at a time; same JSON body, recipients/senders cycling over 10,000 users, a unique id per request');
   if (profileDir) out(`profiles: children run with --cpu-prof into ${profileDir}`);
   out('');
 
@@ -76,11 +79,11 @@ async function main(): Promise<void> {
   if (scenarios.length > 0) {
     const rows: SendRow[] = [];
     try {
-      await runSendBenches({ connections, durationS, warmupS, scenarios, profileDir, log }, rows);
+      await runSendBenches({ connections, durationS, warmupS, rounds, scenarios, profileDir, log }, rows);
     } finally {
       // On a failure, what did finish is still worth seeing (the exit code says it failed).
       if (rows.length > 0) {
-        out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s each)`);
+        out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s per run, ${rounds} round${rounds === 1 ? '' : 's'})`);
         out(formatSendReport(rows));
         out('');
       }

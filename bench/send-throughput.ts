@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
-import { loadSends, type LoadHooks, type LoadResult } from './support/load.js';
+import { loadSends, type LoadResult } from './support/load.js';
 import { PROJECT_ROOT, killAll, spawnChild, waitReady, type Child } from './support/processes.js';
 import { startRedis, type BenchRedis } from './support/redis.js';
 import { fixed, table, verdict } from './support/table.js';
@@ -18,7 +18,10 @@ export const SCENARIOS: readonly Scenario[] = ['bare', 'embedded', 'redis'];
 export interface SendBenchOptions {
   connections: number;
   durationS: number;
+  /** Warm-up of each server's first run (JIT, pools, first GCs); later rounds warm up for a second. */
   warmupS: number;
+  /** Rounds of runs; each round runs every server once, in a rotated order. */
+  rounds: number;
   scenarios: readonly Scenario[];
   /** When set, children run with --cpu-prof and write `<scenario>.cpuprofile` here. */
   profileDir?: string;
@@ -28,6 +31,7 @@ export interface SendBenchOptions {
 export interface SendRow extends LoadResult {
   scenario: Scenario;
   label: string;
+  round: number;
   /** CPU the server process used per 2xx reply during the measured run (NaN off Linux). */
   serverCpuUs: number;
   /** The same for redis-server, in the Redis scenario. */
@@ -58,14 +62,47 @@ const LABELS: Record<Scenario, string> = {
 // Only for this throwaway child; 16+ characters as admin.tokens requires.
 const ADMIN_TOKEN = 'bench-operator-token-0123456789';
 
-/** Rows are pushed into `rows` as each server finishes, so a caller can still print them if a later one fails. */
+/** A server under test, started once and measured in every round. */
+interface Target {
+  scenario: Scenario;
+  baseUrl: string;
+  child: Child;
+  redis?: BenchRedis;
+  /** Checked once after set-up: what the rows claim to measure. */
+  setupNotes: string[];
+  runs: number;
+}
+
+/**
+ * Starts every server, then runs `rounds` rounds; each round measures every server once, in an
+ * order rotated from round to round, so a slow spell of the machine (2 shared cores) is spread
+ * over all of them instead of landing on one. Rows are pushed into `rows` as each run finishes,
+ * so a caller can still print them if a later one fails.
+ */
 export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] = []): Promise<SendRow[]> {
-  for (const scenario of SCENARIOS) {
-    if (!options.scenarios.includes(scenario)) continue;
-    options.log(`send: ${LABELS[scenario]}: ${options.warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
-    rows.push(scenario === 'bare' ? await runBare(options) : await runCutover(scenario, options));
+  const targets: Target[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      if (!options.scenarios.includes(scenario)) continue;
+      options.log(`send: starting ${LABELS[scenario]}`);
+      targets.push(await startTarget(scenario, options));
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      const shift = (round - 1) % targets.length;
+      for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+        const warmupS = target.runs === 0 ? options.warmupS : Math.min(1, options.warmupS);
+        options.log(`send: round ${round}/${options.rounds}: ${LABELS[target.scenario]}: ${warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
+        rows.push(await measure(target, round, warmupS, options));
+        target.runs++;
+      }
+    }
+    return rows;
+  } finally {
+    for (const target of targets) {
+      await target.child.stop();
+      await target.redis?.destroy();
+    }
   }
-  return rows;
 }
 
 function nodeArgs(scenario: Scenario, options: SendBenchOptions, script: string): string[] {
@@ -80,85 +117,82 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function runBare(options: SendBenchOptions): Promise<SendRow> {
+async function startTarget(scenario: Scenario, options: SendBenchOptions): Promise<Target> {
   const port = await freePort();
-  const child = spawnChild({
-    name: 'bare-server', command: process.execPath, args: nodeArgs('bare', options, 'dist/bench/bare-server.js'),
-    env: cleanEnv({ BENCH_PORT: String(port), BENCH_HOST: '127.0.0.1' }),
-  });
-  try {
-    const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  if (scenario === 'bare') {
+    const child = spawnChild({
+      name: 'bare-server', command: process.execPath, args: nodeArgs('bare', options, 'dist/bench/bare-server.js'),
+      env: cleanEnv({ BENCH_PORT: String(port), BENCH_HOST: '127.0.0.1' }),
+    });
     await waitReady(child, `${baseUrl}/readyz`);
-    const cpu = cpuMeter(child.process.pid);
-    const hooks: LoadHooks = { onMeasureStart: cpu.start, onMeasureEnd: cpu.end };
-    const result = await loadSends({ baseUrl, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS }, hooks);
-    return { ...result, scenario: 'bare', label: LABELS.bare, serverCpuUs: cpu.perRequestUs(result.ok2xx), notes: [] };
-  } finally {
-    await child.stop();
+    return { scenario, baseUrl, child, setupNotes: [], runs: 0 };
   }
-}
-
-async function runCutover(scenario: 'embedded' | 'redis', options: SendBenchOptions): Promise<SendRow> {
-  let redis: BenchRedis | undefined;
-  let child: Child | undefined;
+  const redis = scenario === 'redis' ? await startRedis() : undefined;
+  const env: Record<string, string> = {
+    CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(port), CUTOVER_LOG_LEVEL: 'warn',
+    CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`,
+  };
+  if (redis) env.CUTOVER_REDIS_URL = redis.url;
+  const child = spawnChild({ name: `cutover (${scenario})`, command: process.execPath, args: nodeArgs(scenario, options, 'dist/src/server.js'), env: cleanEnv(env) });
   try {
-    if (scenario === 'redis') redis = await startRedis();
-    const port = await freePort();
-    const env: Record<string, string> = {
-      CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(port), CUTOVER_LOG_LEVEL: 'warn',
-      CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`,
-    };
-    if (redis) env.CUTOVER_REDIS_URL = redis.url;
-    child = spawnChild({ name: `cutover (${scenario})`, command: process.execPath, args: nodeArgs(scenario, options, 'dist/src/server.js'), env: cleanEnv(env) });
-    const baseUrl = `http://127.0.0.1:${port}`;
     await waitReady(child, `${baseUrl}/readyz`);
-
     // Canary at 50 %: half the users have new as primary, and every message is written to both sides.
     await admin(baseUrl, '/admin/rollout/stage', { stage: 'shadow' });
     await admin(baseUrl, '/admin/rollout/stage', { stage: 'canary' });
     await admin(baseUrl, '/admin/rollout/percent', { percent: 50, force: true, reason: 'bench set-up: canary 50 %' });
     const spread = await preflight(baseUrl);
-
-    let commandsBefore = Number.NaN;
-    const cpu = cpuMeter(child.process.pid);
-    const redisCpu = cpuMeter(redis?.pid);
-    const result = await loadSends(
-      { baseUrl, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS },
-      {
-        onMeasureStart: async () => {
-          cpu.start();
-          redisCpu.start();
-          if (redis) commandsBefore = await redis.commandsProcessed();
-        },
-        onMeasureEnd: () => {
-          cpu.end();
-          redisCpu.end();
-        },
-      },
-    );
-    const backlog = await outboxOwed(baseUrl);
-    const drained = await drainOutbox(baseUrl, 5_000);
-    const after = await rolloutState(baseUrl);
-    const notes = [
-      `rollout canary 50 %: ${spread.newShare} of 200 sample users on new; preflight receipt primary=${spread.primary} secondary=${spread.secondary}`,
-      // The guard runs as in production; a rollback mid-run would have changed what was measured.
-      after.rollback
-        ? `WARNING: rolled back during the run (${after.rollback.trigger}: ${after.rollback.reason}); the numbers are not canary 50 %`
-        : `state after the run: ${after.stage} ${after.percent} %, not rolled back (guard on, as by default)`,
-      `outbox owed right after the run: ${backlog.old} to old, ${backlog.new} to new; ${drained.owed === 0 ? `drained in ${drained.ms} ms` : `still ${drained.owed} owed after ${drained.ms} ms`}; dead letters ${drained.dead}`,
-    ];
-    if (redis) {
-      const commands = (await redis.commandsProcessed()) - commandsBefore;
-      // Includes the drain of the secondaries and the once-a-second state poll: the whole cost per message.
-      notes.push(`redis commands per accepted message (incl. secondary delivery): ${fixed(commands / result.ok2xx, 1)}`);
-    }
-    const row: SendRow = { ...result, scenario, label: LABELS[scenario], serverCpuUs: cpu.perRequestUs(result.ok2xx), notes };
-    if (redis) row.redisCpuUs = redisCpu.perRequestUs(result.ok2xx);
-    return row;
-  } finally {
-    await child?.stop();
+    const setupNotes = [`rollout canary 50 %: ${spread.newShare} of 200 sample users on new; preflight receipt primary=${spread.primary} secondary=${spread.secondary}`];
+    return { scenario, baseUrl, child, redis, setupNotes, runs: 0 };
+  } catch (err) {
+    await child.stop();
     await redis?.destroy();
+    throw err;
   }
+}
+
+/** One run against a started server: load, then (Cutover) the outbox drained before anything else runs. */
+async function measure(target: Target, round: number, warmupS: number, options: SendBenchOptions): Promise<SendRow> {
+  const { scenario, baseUrl, redis } = target;
+  let commandsBefore = Number.NaN;
+  const cpu = cpuMeter(target.child.process.pid);
+  const redisCpu = cpuMeter(redis?.pid);
+  const result = await loadSends(
+    { baseUrl, connections: options.connections, durationS: options.durationS, warmupS },
+    {
+      onMeasureStart: async () => {
+        cpu.start();
+        redisCpu.start();
+        if (redis) commandsBefore = await redis.commandsProcessed();
+      },
+      onMeasureEnd: () => {
+        cpu.end();
+        redisCpu.end();
+      },
+    },
+  );
+  const row: SendRow = { ...result, scenario, round, label: LABELS[scenario], serverCpuUs: cpu.perRequestUs(result.ok2xx), notes: [] };
+  if (scenario === 'bare') return row;
+
+  // Drained before the next run, so no server's background work lands in another's measurement.
+  const backlog = await outboxOwed(baseUrl);
+  const drained = await drainOutbox(baseUrl, 5_000);
+  const after = await rolloutState(baseUrl);
+  row.notes = [
+    ...target.setupNotes,
+    // The guard runs as in production; a rollback mid-run would have changed what was measured.
+    after.rollback
+      ? `WARNING: rolled back during the run (${after.rollback.trigger}: ${after.rollback.reason}); the numbers are not canary 50 %`
+      : `state after the run: ${after.stage} ${after.percent} %, not rolled back (guard on, as by default)`,
+    `outbox owed right after the run: ${backlog.old} to old, ${backlog.new} to new; ${drained.owed === 0 ? `drained in ${drained.ms} ms` : `still ${drained.owed} owed after ${drained.ms} ms`}; dead letters ${drained.dead}`,
+  ];
+  if (redis) {
+    const commands = (await redis.commandsProcessed()) - commandsBefore;
+    // Includes the drain of the secondaries and the once-a-second state poll: the whole cost per message.
+    row.notes.push(`redis commands per accepted message (incl. secondary delivery): ${fixed(commands / result.ok2xx, 1)}`);
+    row.redisCpuUs = redisCpu.perRequestUs(result.ok2xx);
+  }
+  return row;
 }
 
 async function request(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -239,47 +273,88 @@ async function drainOutbox(baseUrl: string, timeoutMs: number): Promise<{ owed: 
   }
 }
 
-/** The comparison table and the PASS/MISS lines against the issue's targets. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function cpuCell(serverUs: number, redisUs: number | undefined): string {
+  return redisUs === undefined ? fixed(serverUs, 0) : `${fixed(serverUs, 0)}+${fixed(redisUs, 0)}`;
+}
+
+/** Each run against the bare run of the same round: the share of its throughput and the p99 added. */
+function versusBare(rows: readonly SendRow[], row: SendRow): { share: number; p99AddedMs: number } | undefined {
+  const bare = rows.find((r) => r.scenario === 'bare' && r.round === row.round);
+  return bare ? { share: row.reqPerSec / bare.reqPerSec, p99AddedMs: row.p99Ms - bare.p99Ms } : undefined;
+}
+
+/**
+ * Every run (by round), then the summary: per server the median over the rounds, and the verdicts
+ * against the issue's targets on the median of the per-round comparisons with bare.
+ */
 export function formatSendReport(rows: readonly SendRow[]): string {
-  const bare = rows.find((r) => r.scenario === 'bare');
-  const header = ['name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'errors', 'timeouts', 'non-2xx'];
-  const body = rows.map((r) => [
-    r.label,
-    fixed(r.reqPerSec, 0),
-    fixed(r.p50Ms, 2),
-    fixed(r.p90Ms, 2),
-    fixed(r.p99Ms, 2),
-    fixed(r.maxMs, 1),
-    bare ? `${fixed((r.reqPerSec / bare.reqPerSec) * 100, 1)} %` : 'n/a',
-    bare ? `${r.p99Ms - bare.p99Ms >= 0 ? '+' : ''}${fixed(r.p99Ms - bare.p99Ms, 2)}` : 'n/a',
-    r.redisCpuUs === undefined ? fixed(r.serverCpuUs, 0) : `${fixed(r.serverCpuUs, 0)}+${fixed(r.redisCpuUs, 0)}`,
-    String(r.errors),
-    String(r.timeouts),
-    String(r.non2xx),
-  ]);
-  const lines = [table([header, ...body]), ''];
-  for (const r of rows) {
-    const clean = r.errors === 0 && r.timeouts === 0 && r.non2xx === 0;
-    const codes = Object.entries(r.statusCodes).map(([code, count]) => `${code}×${count}`).join(' ');
-    lines.push(`${verdict(clean)}  ${r.label}: errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx} (status codes: ${codes || 'none'})`);
-    if (r.scenario === 'bare') continue;
-    const share = r.scenario === 'embedded' ? TARGETS.embeddedShare : TARGETS.redisShare;
-    if (!bare) {
-      lines.push(`n/a   ${r.label}: targets need the bare baseline in the same run (add bare to --only)`);
+  const rounds = Math.max(0, ...rows.map((r) => r.round));
+  const runHeader = ['round', 'name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'errors', 'timeouts', 'non-2xx'];
+  const runBody = [...rows].sort((x, y) => x.round - y.round || SCENARIOS.indexOf(x.scenario) - SCENARIOS.indexOf(y.scenario)).map((r) => {
+    const vs = versusBare(rows, r);
+    return [
+      String(r.round), r.label, fixed(r.reqPerSec, 0), fixed(r.p50Ms, 2), fixed(r.p90Ms, 2), fixed(r.p99Ms, 2), fixed(r.maxMs, 1),
+      vs ? `${fixed(vs.share * 100, 1)} %` : 'n/a',
+      vs ? `${vs.p99AddedMs >= 0 ? '+' : ''}${fixed(vs.p99AddedMs, 2)}` : 'n/a',
+      cpuCell(r.serverCpuUs, r.redisCpuUs), String(r.errors), String(r.timeouts), String(r.non2xx),
+    ];
+  });
+  const lines = [`### Every run (${rounds} round${rounds === 1 ? '' : 's'}; % of bare and p99 added against the bare run of the same round)`, table([runHeader, ...runBody]), ''];
+
+  const scenarios = SCENARIOS.filter((s) => rows.some((r) => r.scenario === s));
+  const summaryHeader = ['name', 'req/s', 'p50 ms', 'p99 ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'runs'];
+  const summaryBody = scenarios.map((scenario) => {
+    const own = rows.filter((r) => r.scenario === scenario);
+    const vs = own.map((r) => versusBare(rows, r)).filter((v) => v !== undefined);
+    const redisCpu = own.every((r) => r.redisCpuUs !== undefined) ? median(own.map((r) => r.redisCpuUs!)) : undefined;
+    return [
+      LABELS[scenario], fixed(median(own.map((r) => r.reqPerSec)), 0), fixed(median(own.map((r) => r.p50Ms)), 2), fixed(median(own.map((r) => r.p99Ms)), 2),
+      vs.length > 0 ? `${fixed(median(vs.map((v) => v.share)) * 100, 1)} %` : 'n/a',
+      vs.length > 0 ? `${median(vs.map((v) => v.p99AddedMs)) >= 0 ? '+' : ''}${fixed(median(vs.map((v) => v.p99AddedMs)), 2)}` : 'n/a',
+      cpuCell(median(own.map((r) => r.serverCpuUs)), redisCpu), String(own.length),
+    ];
+  });
+  lines.push('### Summary: the median of the runs', table([summaryHeader, ...summaryBody]), '');
+
+  for (const scenario of scenarios) {
+    const own = rows.filter((r) => r.scenario === scenario);
+    const label = LABELS[scenario];
+    const dirty = own.filter((r) => r.errors !== 0 || r.timeouts !== 0 || r.non2xx !== 0);
+    const codes: Record<string, number> = {};
+    for (const r of own) for (const [code, count] of Object.entries(r.statusCodes)) codes[code] = (codes[code] ?? 0) + count;
+    lines.push(`${verdict(dirty.length === 0)}  ${label}: errors ${sum(own, 'errors')}, timeouts ${sum(own, 'timeouts')}, non-2xx ${sum(own, 'non2xx')} over ${own.length} run(s) (status codes: ${Object.entries(codes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'})`);
+    if (scenario === 'bare') continue;
+    const vs = own.map((r) => versusBare(rows, r)).filter((v) => v !== undefined);
+    if (vs.length === 0) {
+      lines.push(`n/a   ${label}: targets need the bare baseline in the same run (add bare to --only)`);
     } else {
-      const ratio = r.reqPerSec / bare.reqPerSec;
-      const added = r.p99Ms - bare.p99Ms;
-      lines.push(`${verdict(ratio >= share)}  ${r.label}: throughput ${fixed(ratio * 100, 1)} % of bare (target ≥ ${share * 100} %)`);
-      lines.push(`${verdict(added <= TARGETS.p99AddedMs)}  ${r.label}: p99 added ${fixed(added, 2)} ms vs bare (target ≤ ${TARGETS.p99AddedMs} ms)`);
+      const target = scenario === 'embedded' ? TARGETS.embeddedShare : TARGETS.redisShare;
+      const share = median(vs.map((v) => v.share));
+      const added = median(vs.map((v) => v.p99AddedMs));
+      const each = (values: number[], unit: string): string => values.map((v) => `${fixed(v, 1)}${unit}`).join(', ');
+      lines.push(`${verdict(share >= target)}  ${label}: throughput ${fixed(share * 100, 1)} % of bare, median of ${vs.length} (target ≥ ${target * 100} %; runs: ${each(vs.map((v) => v.share * 100), ' %')})`);
+      lines.push(`${verdict(added <= TARGETS.p99AddedMs)}  ${label}: p99 added ${fixed(added, 2)} ms vs bare, median of ${vs.length} (target ≤ ${TARGETS.p99AddedMs} ms; runs: ${each(vs.map((v) => v.p99AddedMs), ' ms')})`);
     }
-    for (const note of r.notes) lines.push(`      ${note}`);
+    const rolledBack = own.find((r) => r.notes.some((n) => n.startsWith('WARNING')));
+    for (const note of (rolledBack ?? own[own.length - 1]!).notes) lines.push(`      ${note}`);
   }
   return lines.join('\n');
 }
 
+function sum(rows: readonly SendRow[], key: 'errors' | 'timeouts' | 'non2xx'): number {
+  return rows.reduce((total, r) => total + r[key], 0);
+}
+
 // Standalone: `node dist/bench/send-throughput.js` runs all three with the defaults.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runSendBenches({ connections: 50, durationS: 10, warmupS: 2, scenarios: SCENARIOS, log: (l) => process.stderr.write(`${l}\n`) })
+  runSendBenches({ connections: 50, durationS: 10, warmupS: 2, rounds: 3, scenarios: SCENARIOS, log: (l) => process.stderr.write(`${l}\n`) })
     .then((rows) => process.stdout.write(`${formatSendReport(rows)}\n`))
     .catch((err: unknown) => {
       process.stderr.write(`send-throughput: ${err instanceof Error ? err.message : String(err)}\n`);

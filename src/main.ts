@@ -88,7 +88,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
-      leaseMs: config.outbox.leaseTimeoutMs,
+      leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds,
     });
   }
 

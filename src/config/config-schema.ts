@@ -108,6 +108,10 @@ export const ConfigSchema = Type.Object(
         batchSize: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
         concurrency: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'Secondary writes in flight per side' }),
         deadLetterMaxLen: Type.Integer({ minimum: 100, default: 1_000_000 }),
+        memoryMaxIds: Type.Integer({
+          minimum: 1_000, default: 1_000_000,
+          description: 'Embedded (no Redis) only: message ids remembered for idempotency at most; past it the oldest are forgotten before the dedupe window ends',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -66,6 +66,7 @@ export interface Config {
     batchSize: number;
     concurrency: number;
     deadLetterMaxLen: number;
+    memoryMaxIds: number;
   };
   state: { pollIntervalMs: number; auditMaxLen: number };
   messages: ConfigInput['messages'];
@@ -143,6 +144,7 @@ function resolve(input: ConfigInput): Config {
       batchSize: input.outbox.batchSize,
       concurrency: input.outbox.concurrency,
       deadLetterMaxLen: input.outbox.deadLetterMaxLen,
+      memoryMaxIds: input.outbox.memoryMaxIds,
     },
     state: { pollIntervalMs: ms('state.pollInterval', input.state.pollInterval), auditMaxLen: input.state.auditMaxLen },
     messages: input.messages,

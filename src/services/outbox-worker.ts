@@ -23,6 +23,12 @@ export interface OutboxWorkerOptions {
 }
 
 const IDLE_MIN_MS = 2;
+/**
+ * After a partial batch, let this long of commits gather before the next lease: secondary writes
+ * are asynchronous anyway, and each lease (a Redis round trip, or a pass over the memory queue)
+ * then carries tens of writes instead of a few. Costs up to this much secondary lag under load.
+ */
+const GATHER_MS = 10;
 const IDLE_MAX_MS = 50;
 const RECOVERY_EVERY_MS = 500;
 
@@ -84,12 +90,11 @@ export class OutboxWorker {
         this.outboxFailing = true;
         idleMs = IDLE_MAX_MS * 4;
       }
-      // A full batch: more is waiting, go on. A partial one: let a few ms of commits gather, so
-      // each lease (a Redis round trip) carries many writes rather than one.
+      // A full batch: more is waiting, go on. A partial one: let commits gather (GATHER_MS).
       if (worked >= this.options.concurrency) continue;
       if (worked > 0) {
         idleMs = IDLE_MIN_MS;
-        await this.idle(IDLE_MIN_MS, false);
+        await this.idle(GATHER_MS, false);
         continue;
       }
       await this.idle(this.down ? this.options.backoffBaseMs : idleMs);

@@ -58,6 +58,13 @@ for (const [name, create] of implementations) {
       assert.deepEqual(await outbox.begin(record('m1', 'old', 'new', 'other content'), T0), { status: 'mismatch' });
     });
 
+    test('the same id begun twice at once (one batch): the first is new, the second in flight', async () => {
+      const outbox = await create();
+      const r = record('m-twice');
+      const [first, second, other] = await Promise.all([outbox.begin(r, T0), outbox.begin(r, T0), outbox.begin(record('m-other'), T0)]);
+      assert.deepEqual([first, second, other], [{ status: 'new' }, { status: 'in_flight' }, { status: 'new' }]);
+    });
+
     test('a commit queues the secondary write, which is leased once and gone when completed', async () => {
       const outbox = await create();
       const r = record('m2', 'new', 'old');
@@ -180,3 +187,17 @@ for (const [name, create] of implementations) {
     assert.equal(new Set(again.map((w) => w.record.message.id)).size, 2);
   });
 }
+
+test('memory outbox: remembers at most maxIds ids, forgetting the oldest confirmed ones first', async () => {
+  const outbox = new MemoryOutbox({ dedupeWindowMs: 60_000, inflightGraceMs: GRACE, deadLetterMaxLen: 100, maxIds: 3 }, () => T0);
+  const pending = record('keep-unconfirmed');
+  await outbox.begin(pending, T0);
+  for (const id of ['a', 'b', 'c', 'd']) {
+    const r = record(id);
+    await outbox.begin(r, T0);
+    await outbox.commit(r, receiptOf(r));
+  }
+  assert.deepEqual(await outbox.begin(record('a'), T0), { status: 'new' }, 'the oldest confirmed id was forgotten');
+  assert.deepEqual(await outbox.begin(pending, T0), { status: 'in_flight' }, 'an unconfirmed id is never forgotten');
+  assert.equal((await outbox.begin(record('d'), T0)).status, 'duplicate', 'recent ids are still remembered');
+});

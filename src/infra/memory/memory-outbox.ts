@@ -5,6 +5,11 @@ import type {
 
 const SWEEP_EVERY_MS = 1_000;
 
+// The per-send methods answer with settled promises instead of being `async`: each async call
+// costs a promise and a microtask, several times per message on the embedded hot path.
+const BEGUN: Promise<BeginResult> = Promise.resolve(Object.freeze({ status: 'new' } as const));
+const DONE: Promise<void> = Promise.resolve();
+
 /** One remembered id: its record, and once the primary is confirmed, the receipt replayed to retries. */
 interface Seen {
   record: OutboxRecord;
@@ -16,6 +21,7 @@ interface Seen {
 }
 
 interface Queued {
+  key: number;
   record: OutboxRecord;
   attempt: number;
   dueAt: number;
@@ -54,7 +60,7 @@ export class MemoryOutbox implements Outbox {
     this.maxIds = options.maxIds ?? 1_000_000;
   }
 
-  async begin(record: OutboxRecord, now: number): Promise<BeginResult> {
+  begin(record: OutboxRecord, now: number): Promise<BeginResult> {
     // Sweeping on every send would cost an iterator per message; once a second is plenty for a window of hours.
     if (now >= this.nextSweep || this.seen.size > this.maxIds) {
       this.nextSweep = now + SWEEP_EVERY_MS;
@@ -64,21 +70,25 @@ export class MemoryOutbox implements Outbox {
     const seen = this.seen.get(id);
     if (seen) {
       // The content is at hand: compare it rather than hash every message on the way in.
-      if (!sameContent(seen.record.message, record.message)) return { status: 'mismatch' };
-      return seen.receipt ? { status: 'duplicate', receipt: seen.receipt } : { status: 'in_flight' };
+      if (!sameContent(seen.record.message, record.message)) return Promise.resolve({ status: 'mismatch' });
+      return Promise.resolve(seen.receipt ? { status: 'duplicate', receipt: seen.receipt } : { status: 'in_flight' });
     }
     const entry: Seen = { record, expiresAt: now + this.options.dedupeWindowMs, dueAt: now + this.options.inflightGraceMs, attempts: 0 };
     this.seen.set(id, entry);
     this.unconfirmed.set(id, entry);
-    return { status: 'new' };
+    return BEGUN;
   }
 
-  async commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
+  commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
     const entry = this.unconfirmed.get(record.message.id);
-    if (!entry) return;
+    if (!entry) return DONE;
     this.unconfirmed.delete(record.message.id);
     entry.receipt = receipt;
-    if (record.secondary) this.queues[record.secondary].set(this.sequence++, { record, attempt: 0, dueAt: 0 });
+    if (record.secondary) {
+      const key = this.sequence++;
+      this.queues[record.secondary].set(key, { key, record, attempt: 0, dueAt: 0 });
+    }
+    return DONE;
   }
 
   async abort(record: OutboxRecord): Promise<void> {
@@ -86,16 +96,16 @@ export class MemoryOutbox implements Outbox {
     if (this.unconfirmed.delete(id)) this.seen.delete(id);
   }
 
-  async lease(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
+  lease(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const leaseMs = this.options.leaseMs ?? 30_000;
     const writes: OwedWrite[] = [];
-    for (const [key, item] of this.queues[side]) {
+    for (const item of this.queues[side].values()) {
       if (writes.length >= max) break;
       if (item.dueAt > now || (item.leasedUntil !== undefined && item.leasedUntil > now)) continue;
       item.leasedUntil = now + leaseMs;
-      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: String(key) });
+      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: String(item.key) });
     }
-    return writes;
+    return Promise.resolve(writes);
   }
 
   async leaseRecoveries(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
@@ -109,8 +119,9 @@ export class MemoryOutbox implements Outbox {
     return writes;
   }
 
-  async complete(writes: OwedWrite[]): Promise<void> {
+  complete(writes: OwedWrite[]): Promise<void> {
     for (const write of writes) this.queues[write.side].delete(Number(write.ref));
+    return DONE;
   }
 
   async retry(write: OwedWrite, dueAt: number): Promise<void> {
@@ -158,7 +169,10 @@ export class MemoryOutbox implements Outbox {
 
   async redrive(side: Side, limit: number): Promise<number> {
     const letters = this.dead[side].splice(0, limit);
-    for (const letter of letters) this.queues[side].set(this.sequence++, { record: letter.record, attempt: 0, dueAt: 0 });
+    for (const letter of letters) {
+      const key = this.sequence++;
+      this.queues[side].set(key, { key, record: letter.record, attempt: 0, dueAt: 0 });
+    }
     return letters.length;
   }
 

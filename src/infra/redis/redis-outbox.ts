@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SIDES, contentKey, type Side } from '../../domain/message.js';
 import { shardOf } from '../../domain/shard.js';
@@ -7,6 +7,7 @@ import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
+import { ShardBatcher, TurnFlush } from './shard-batcher.js';
 
 export interface RedisOutboxOptions {
   redis: Redis;
@@ -24,25 +25,42 @@ export interface RedisOutboxOptions {
 
 type StreamRows = Array<[id: string, fields: string[]]>;
 
+interface PendingBegin {
+  record: OutboxRecord;
+  now: number;
+}
+
+interface PendingCommit {
+  record: OutboxRecord;
+  receipt: Receipt;
+}
+
 const PROMOTE_EVERY_MS = 100;
+const ACK_FLUSH_MS = 50;
 
 /**
  * The outbox on Redis: per shard, a hash per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
- * dead-letter stream. A send costs one round trip (`begin`); commits are batched.
+ * dead-letter stream. A send costs one round trip (`begin`); begins and commits made in the same
+ * turn of the event loop go to Redis as one script call per shard.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
   private readonly leaseMs: number;
-  private pendingCommits: Array<Array<{ record: OutboxRecord; receipt: Receipt }>>;
-  private flushScheduled: Promise<void> | undefined;
+  private readonly begins: ShardBatcher<PendingBegin, BeginResult>;
+  private readonly commits: ShardBatcher<PendingCommit, void>;
   private readonly lastReclaim = new Map<string, number>();
   private readonly lastPromote = new Map<string, number>();
+  /** Settled writes not yet acked, by stream (see `complete`). */
+  private readonly pendingAcks = new Map<string, string[]>();
+  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisOutboxOptions) {
     this.shards = options.shards;
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.pendingCommits = Array.from({ length: this.shards }, () => []);
+    const turn = new TurnFlush();
+    this.begins = new ShardBatcher(turn, (shard, batch) => this.beginBatch(shard, batch));
+    this.commits = new ShardBatcher(turn, (shard, batch) => this.commitBatch(shard, batch));
   }
 
   /** Creates the consumer groups (idempotent). */
@@ -59,53 +77,44 @@ export class RedisOutbox implements Outbox {
     }
   }
 
-  async begin(record: OutboxRecord, now: number): Promise<BeginResult> {
+  begin(record: OutboxRecord, now: number): Promise<BeginResult> {
+    return this.begins.add(shardOf(record.message.id, this.shards), { record, now });
+  }
+
+  /** One script call appends every message begun in this turn of the event loop (per shard). */
+  private async beginBatch(shard: number, batch: PendingBegin[]): Promise<BeginResult[]> {
     const { redis, keys, inflightGraceMs, dedupeWindowMs } = this.options;
-    const id = record.message.id;
-    const shard = shardOf(id, this.shards);
-    const [status, receipt] = await redis.beginMessage(
-      keys.message(shard, id), keys.intents(shard, record.primary), id, fingerprint(record), JSON.stringify(record),
-      now + inflightGraceMs, dedupeWindowMs,
-    );
-    switch (status) {
-      case 'new':
-        return { status: 'new' };
-      case 'duplicate':
-        return { status: 'duplicate', receipt: JSON.parse(receipt ?? 'null') as Receipt };
-      case 'in_flight':
-        return { status: 'in_flight' };
-      default:
-        return { status: 'mismatch' };
+    const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new')];
+    const args: Array<string | number> = [dedupeWindowMs];
+    for (const { record, now } of batch) {
+      const id = record.message.id;
+      keyList.push(keys.message(shard, id));
+      args.push(id, record.primary, fingerprint(record), JSON.stringify(record), now + inflightGraceMs);
     }
+    const out = await redis.beginMessages(keyList.length, ...keyList, ...args);
+    return batch.map((_, i) => beginResult(out[i * 2], out[i * 2 + 1]));
   }
 
   commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
-    this.pendingCommits[shardOf(record.message.id, this.shards)]!.push({ record, receipt });
-    // Everything committed in this turn of the event loop goes in one script call per shard.
-    this.flushScheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushCommits());
-    return this.flushScheduled;
+    return this.commits.add(shardOf(record.message.id, this.shards), { record, receipt });
   }
 
-  private async flushCommits(): Promise<void> {
-    const batches = this.pendingCommits;
-    this.pendingCommits = Array.from({ length: this.shards }, () => []);
-    this.flushScheduled = undefined;
+  /** One script call confirms every primary of this turn (per shard) and queues their secondaries. */
+  private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
     const { redis, keys, logger } = this.options;
-    await Promise.all(batches.map(async (batch, shard) => {
-      if (batch.length === 0) return;
-      const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new')];
-      const args: string[] = [];
-      for (const { record, receipt } of batch) {
-        keyList.push(keys.message(shard, record.message.id));
-        args.push(record.message.id, record.primary, record.secondary ?? '-', JSON.stringify(receipt));
-      }
-      try {
-        await redis.commitMessages(keyList.length, ...keyList, ...args);
-      } catch (err) {
-        // Not lost: the intents stay and recovery commits them after the grace.
-        logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
-      }
-    }));
+    const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new')];
+    const args: string[] = [];
+    for (const { record, receipt } of batch) {
+      keyList.push(keys.message(shard, record.message.id));
+      args.push(record.message.id, record.primary, record.secondary ?? '-', JSON.stringify(receipt));
+    }
+    try {
+      await redis.commitMessages(keyList.length, ...keyList, ...args);
+    } catch (err) {
+      // Not lost: the intents stay and recovery commits them after the grace.
+      logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
+    }
+    return [];
   }
 
   async abort(record: OutboxRecord): Promise<void> {
@@ -119,6 +128,8 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, consumer } = this.options;
     const stream = keys.outbox(shard, side);
     const pipeline = redis.pipeline();
+    this.takeAcks(pipeline);
+    const acks = pipeline.length;
     // Retries and takeovers are rare: look for them a few times a second, not on every lease.
     const key = `${side}:${shard}`;
     const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
@@ -132,7 +143,7 @@ export class RedisOutbox implements Outbox {
       pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
     }
     pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max, 'STREAMS', stream, '>');
-    const results = (await pipeline.exec()) ?? [];
+    const results = ((await pipeline.exec()) ?? []).slice(acks);
     for (const [err] of results) if (err) throw err;
     const rows: StreamRows = [];
     if (reclaim) rows.push(...((results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? []));
@@ -172,22 +183,48 @@ export class RedisOutbox implements Outbox {
     return writes;
   }
 
-  async complete(writes: OwedWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const { redis, keys } = this.options;
-    const byStream = new Map<string, string[]>();
+  /**
+   * Acks (XACK + XDEL) ride with this instance's next lease or count, in the same pipeline, rather
+   * than costing a round trip of their own; a timer sends them if neither comes soon. A crash
+   * before they leave redelivers those writes (at least once, as a crash between a write and its
+   * ack always could); the sides take a message id once.
+   */
+  complete(writes: OwedWrite[]): Promise<void> {
+    const { keys } = this.options;
     for (const write of writes) {
       const stream = keys.outbox(write.shard, write.side);
-      const refs = byStream.get(stream) ?? [];
+      let refs = this.pendingAcks.get(stream);
+      if (!refs) this.pendingAcks.set(stream, (refs = []));
       refs.push(write.ref);
-      byStream.set(stream, refs);
     }
-    const pipeline = redis.pipeline();
-    for (const [stream, refs] of byStream) {
+    if (this.pendingAcks.size > 0 && !this.ackTimer) {
+      this.ackTimer = setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
+      this.ackTimer.unref();
+    }
+    return Promise.resolve();
+  }
+
+  /** Puts the pending acks in `pipeline` (which the caller sends). */
+  private takeAcks(pipeline: ChainableCommander): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    for (const [stream, refs] of this.pendingAcks) {
       pipeline.xack(stream, OUTBOX_GROUP, ...refs);
       pipeline.xdel(stream, ...refs);
     }
-    await pipeline.exec();
+    this.pendingAcks.clear();
+  }
+
+  private async flushAcks(): Promise<void> {
+    if (this.pendingAcks.size === 0) return;
+    const pipeline = this.options.redis.pipeline();
+    this.takeAcks(pipeline);
+    try {
+      await pipeline.exec();
+    } catch (err) {
+      // The writes stay pending and are taken over after the lease: delivered again, never lost.
+      this.options.logger.warn({ err: { message: (err as Error).message } }, 'outbox acks failed; those writes will be redelivered');
+    }
   }
 
   async retry(write: OwedWrite, dueAt: number): Promise<void> {
@@ -224,6 +261,8 @@ export class RedisOutbox implements Outbox {
   async counts(): Promise<OutboxCounts> {
     const { redis, keys } = this.options;
     const pipeline = redis.pipeline();
+    this.takeAcks(pipeline);
+    const acks = pipeline.length;
     for (let shard = 0; shard < this.shards; shard++) {
       for (const side of SIDES) {
         pipeline.xlen(keys.outbox(shard, side));
@@ -232,7 +271,7 @@ export class RedisOutbox implements Outbox {
         pipeline.zcard(keys.intents(shard, side));
       }
     }
-    const values = ((await pipeline.exec()) ?? []).map(([err, value]) => {
+    const values = ((await pipeline.exec()) ?? []).slice(acks).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
     });
@@ -274,7 +313,23 @@ export class RedisOutbox implements Outbox {
   }
 
   async close(): Promise<void> {
-    await this.flushScheduled;
+    await Promise.all([this.begins.idle(), this.commits.idle()]);
+    await this.flushAcks();
+  }
+}
+
+function beginResult(status: string | undefined, receipt: string | undefined): BeginResult {
+  switch (status) {
+    case 'new':
+      return { status: 'new' };
+    case 'duplicate':
+      return { status: 'duplicate', receipt: JSON.parse(receipt || 'null') as Receipt };
+    case 'in_flight':
+      return { status: 'in_flight' };
+    case 'mismatch':
+      return { status: 'mismatch' };
+    default:
+      throw new Error(`begin script answered ${String(status)}`);
   }
 }
 

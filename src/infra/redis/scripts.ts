@@ -7,7 +7,7 @@ const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
 /** name → file; the number in a file's name is its key count, none = variable (first arg). */
 const SCRIPTS = {
   casState: 'cas-state-2.lua',
-  beginMessage: 'begin-2.lua',
+  beginMessages: 'begin.lua',
   commitMessages: 'commit.lua',
   abortMessage: 'abort-2.lua',
   leaseIntents: 'lease-intents-1.lua',
@@ -23,7 +23,7 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
-    beginMessage(message: string, intents: string, id: string, fingerprint: string, record: string, dueAt: Arg, ttlMs: Arg): Result<string[], Context>;
+    beginMessages(numKeys: number, ...keysThenArgs: Arg[]): Result<string[], Context>;
     commitMessages(numKeys: number, ...keysThenArgs: Arg[]): Result<number, Context>;
     abortMessage(message: string, intents: string, id: string): Result<number, Context>;
     leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;

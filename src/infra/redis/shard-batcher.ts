@@ -1,0 +1,82 @@
+/**
+ * One flush at the end of the event loop's turn for every batcher that has work, so the scripts
+ * of a turn (begins and commits) leave in the same tick and go to Redis in one auto-pipelined write.
+ */
+export class TurnFlush {
+  private readonly due = new Set<() => void>();
+  private scheduled = false;
+
+  schedule(flush: () => void): void {
+    this.due.add(flush);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const flushes = [...this.due];
+      this.due.clear();
+      for (const run of flushes) run();
+    });
+  }
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Gathers the calls made in one turn of the event loop and runs them as one batch per shard (one
+ * script call instead of one per message), then answers each call with its own result. Under load
+ * every request parsed in the same turn joins the batch; alone, a call waits only for the turn's end.
+ */
+export class ShardBatcher<T, R> {
+  /** Waiting calls by shard (only shards that have some). */
+  private readonly pending = new Map<number, Waiting<T, R>[]>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly turn: TurnFlush,
+    /** Runs one batch; answers with one result per item, in order. */
+    private readonly run: (shard: number, items: T[]) => Promise<R[]>,
+    /** Bounds one script call (a Lua script holds Redis while it runs). */
+    private readonly maxBatch = 256,
+  ) {}
+
+  add(shard: number, item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let waiting = this.pending.get(shard);
+      if (!waiting) this.pending.set(shard, (waiting = []));
+      waiting.push({ item, resolve, reject });
+      this.turn.schedule(this.flush);
+    });
+  }
+
+  /** Resolves once nothing is waiting or running (for close). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0 || this.running.size > 0) {
+      if (this.pending.size > 0) await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all(this.running);
+    }
+  }
+
+  private readonly flush = (): void => {
+    for (const [shard, waiting] of this.pending) {
+      for (let start = 0; start < waiting.length; start += this.maxBatch) this.runChunk(shard, waiting.slice(start, start + this.maxBatch));
+    }
+    this.pending.clear();
+  };
+
+  private runChunk(shard: number, waiting: Waiting<T, R>[]): void {
+    const done = this.run(shard, waiting.map((w) => w.item)).then(
+      (results) => {
+        for (let i = 0; i < waiting.length; i++) waiting[i]!.resolve(results[i]!);
+      },
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+  }
+}
