@@ -138,6 +138,25 @@ for (const [name, create] of implementations) {
       assert.equal((await outbox.lease('new', 0, 10, T0 + GRACE + 3)).length, 1);
       assert.equal((await outbox.counts()).unconfirmed, 0);
     });
+
+    test('a failed recovery counts its try and waits out its backoff; given up, it is dead-lettered and the id freed', async () => {
+      const outbox = await create();
+      const r = record('m-recovery-fails');
+      await outbox.begin(r, T0);
+      const due = T0 + GRACE + 1;
+      const [write] = await outbox.leaseRecoveries('old', 0, 10, due);
+      assert.equal(write?.attempt, 0);
+      await outbox.retry(write!, due + 1_000);
+      assert.equal((await outbox.leaseRecoveries('old', 0, 10, due + 500)).length, 0, 'not before its backoff');
+      const [again] = await outbox.leaseRecoveries('old', 0, 10, due + 1_001);
+      assert.equal(again?.attempt, 1, 'the try was counted');
+      assert.equal(again?.record.message.payload, r.message.payload);
+      await outbox.deadLetter(again!, 'gave up', due + 2_000);
+      const [letter] = await outbox.deadLetters('old', 10);
+      assert.deepEqual([letter?.record.message.id, letter?.attempts, letter?.reason], ['m-recovery-fails', 2, 'gave up']);
+      assert.equal((await outbox.counts()).unconfirmed, 0);
+      assert.deepEqual(await outbox.begin(r, due + 3_000), { status: 'new' }, 'the id is free again');
+    });
   });
 }
 

@@ -24,9 +24,12 @@ export class RedisKeys {
     return `cutover:{${this.migration}:${shard}}`;
   }
 
-  /** Per message: its dedupe record, and while unconfirmed, the record itself. */
+  /**
+   * Per message: its dedupe record, a string 'st|fp|tries|payload' (the record while unconfirmed,
+   * then the receipt; layout in lua/begin.lua). `m:`, not the `msg:` hashes of earlier builds.
+   */
   message(shard: number, id: string): string {
-    return `${this.shardTag(shard)}:msg:${id}`;
+    return `${this.shardTag(shard)}:m:${id}`;
   }
 
   /** Unconfirmed primaries on `side`, by the time they become due for recovery. */

@@ -39,7 +39,7 @@ const PROMOTE_EVERY_MS = 100;
 const ACK_FLUSH_MS = 50;
 
 /**
- * The outbox on Redis: per shard, a hash per message (dedupe + write-ahead record), a sorted set
+ * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
  * dead-letter stream. A send costs one round trip (`begin`); begins and commits made in the same
  * turn of the event loop go to Redis as one script call per shard.
@@ -89,7 +89,8 @@ export class RedisOutbox implements Outbox {
     for (const { record, now } of batch) {
       const id = record.message.id;
       keyList.push(keys.message(shard, id));
-      args.push(id, record.primary, fingerprint(record), JSON.stringify(record), now + inflightGraceMs);
+      const fp = fingerprint(record);
+      args.push(id, record.primary, fp, `p|${fp}|0|${JSON.stringify(record)}`, now + inflightGraceMs);
     }
     const out = await redis.beginMessages(keyList.length, ...keyList, ...args);
     return batch.map((_, i) => beginResult(out[i * 2], out[i * 2 + 1]));
@@ -171,14 +172,13 @@ export class RedisOutbox implements Outbox {
     const ids = await redis.leaseIntents(keys.intents(shard, side), now, max, now + this.leaseMs);
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(keys.message(shard, id), 'rec', 'ra');
+    for (const id of ids) pipeline.get(keys.message(shard, id));
     const rows = (await pipeline.exec()) ?? [];
     const writes: OwedWrite[] = [];
     rows.forEach(([err, value], i) => {
-      const [json, attempts] = (value as [string | null, string | null] | undefined) ?? [null, null];
-      if (err || !json) return;
-      const record = JSON.parse(json) as OutboxRecord;
-      writes.push({ side, shard, kind: 'recovery', record, attempt: Number(attempts ?? 0), ref: ids[i]! });
+      const pending = err ? undefined : parsePending(value);
+      if (!pending) return;
+      writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: ids[i]! });
     });
     return writes;
   }
@@ -230,10 +230,7 @@ export class RedisOutbox implements Outbox {
   async retry(write: OwedWrite, dueAt: number): Promise<void> {
     const { redis, keys } = this.options;
     if (write.kind === 'recovery') {
-      await redis.pipeline()
-        .hincrby(keys.message(write.shard, write.ref), 'ra', 1)
-        .zadd(keys.intents(write.shard, write.side), dueAt, write.ref)
-        .exec();
+      await redis.retryIntent(keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt);
       return;
     }
     await redis.retryWrite(
@@ -316,6 +313,14 @@ export class RedisOutbox implements Outbox {
     await Promise.all([this.begins.idle(), this.commits.idle()]);
     await this.flushAcks();
   }
+}
+
+/** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin.lua), or undefined. */
+function parsePending(value: unknown): { record: OutboxRecord; tries: number } | undefined {
+  if (typeof value !== 'string' || !value.startsWith('p|')) return undefined;
+  const fpEnd = value.indexOf('|', 2);
+  const triesEnd = value.indexOf('|', fpEnd + 1);
+  return { record: JSON.parse(value.slice(triesEnd + 1)) as OutboxRecord, tries: Number(value.slice(fpEnd + 1, triesEnd)) };
 }
 
 function beginResult(status: string | undefined, receipt: string | undefined): BeginResult {

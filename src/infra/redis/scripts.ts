@@ -13,6 +13,7 @@ const SCRIPTS = {
   leaseIntents: 'lease-intents-1.lua',
   promoteRetries: 'promote-retries-2.lua',
   retryWrite: 'retry-2.lua',
+  retryIntent: 'retry-intent-2.lua',
   deadLetterWrite: 'dead-letter-2.lua',
   deadLetterIntent: 'dead-letter-intent-3.lua',
   redrive: 'redrive-2.lua',
@@ -29,6 +30,7 @@ declare module 'ioredis' {
     leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
     promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;
     retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string): Result<number, Context>;
+    retryIntent(record: string, intents: string, id: string, dueAt: Arg): Result<number, Context>;
     deadLetterWrite(stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg): Result<string, Context>;
     deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg): Result<number, Context>;
     redrive(dead: string, stream: string, max: Arg): Result<number, Context>;

@@ -1,11 +1,12 @@
 --[[
   Undo a begin whose primary refused the message: nothing stays owed, the id may be sent again.
-  KEYS[1] message hash
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin.lua)
   KEYS[2] intents sorted set of the primary side
   ARGV[1] message id
   Output: 1 if aborted, 0 if the message was already committed (then it stands).
 ]]
-if redis.call('HGET', KEYS[1], 'st') ~= 'p' then return 0 end
+local seen = redis.call('GET', KEYS[1])
+if not seen or string.sub(seen, 1, 1) ~= 'p' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1

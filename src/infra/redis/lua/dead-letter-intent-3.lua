@@ -1,6 +1,6 @@
 --[[
   Give up on recovering an unconfirmed primary: dead-letter it on its side and forget the id.
-  KEYS[1] message hash
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin.lua)
   KEYS[2] intents sorted set of the primary side
   KEYS[3] dead-letter stream of the primary side
   ARGV[1] message id
@@ -10,12 +10,14 @@
   ARGV[5] now (ms)
   Output: 1 if dead-lettered, 0 if it was no longer unconfirmed.
 ]]
-local record = redis.call('HGET', KEYS[1], 'rec')
-if not record or redis.call('HGET', KEYS[1], 'st') ~= 'p' then
+local seen = redis.call('GET', KEYS[1])
+if not seen or string.sub(seen, 1, 1) ~= 'p' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'r', record, 'a', ARGV[3], 'why', ARGV[4], 'at', ARGV[5])
+local fpEnd = string.find(seen, '|', 3, true)
+local triesEnd = string.find(seen, '|', fpEnd + 1, true)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'r', string.sub(seen, triesEnd + 1), 'a', ARGV[3], 'why', ARGV[4], 'at', ARGV[5])
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
