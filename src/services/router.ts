@@ -12,6 +12,8 @@ export interface Route extends RouteDecision {
   state: RolloutState;
 }
 
+const MAX_CACHED_BUCKETS = 200_000;
+
 /** Channels hash apart from users so a channel and a user with the same id are independent. */
 export function stickyKey(peer: Peer): string {
   return peer.type === 'user' ? peer.id : `channel:${peer.id}`;
@@ -22,6 +24,12 @@ export function stickyKey(peer: Peer): string {
  * `groupId` is the Unleash flag name, as in Unleash's flexibleRollout.
  */
 export class Router {
+  /**
+   * Buckets by sticky key: a bucket never changes for a key (it hashes the key and the fixed group
+   * id), murmurhash costs ~0.35 µs per send and a map hit a fraction of that. Bounded: cleared when full.
+   */
+  private readonly buckets = new Map<string, number>();
+
   constructor(
     private readonly stateView: StateView,
     private readonly eligibility: Eligibility,
@@ -29,7 +37,13 @@ export class Router {
   ) {}
 
   route(peer: Peer, state: RolloutState = this.stateView.current()): Route {
-    const bucket = bucketOf(this.groupId, stickyKey(peer));
+    const key = stickyKey(peer);
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = bucketOf(this.groupId, key);
+      if (this.buckets.size >= MAX_CACHED_BUCKETS) this.buckets.clear();
+      this.buckets.set(key, bucket);
+    }
     const eligible = this.eligibility.isEligible(peer);
     // The fields of decideRoute() written out: an object spread costs microseconds on this path.
     const cohort = cohortOf(state, bucket, eligible);

@@ -43,8 +43,11 @@ export interface SendMessageDeps {
 export class SendMessage {
   private readonly clock: () => number;
 
+  private readonly wake: Record<Side, () => void>;
+
   constructor(private readonly deps: SendMessageDeps) {
     this.clock = deps.clock ?? Date.now;
+    this.wake = { old: () => deps.onCommitted?.('old'), new: () => deps.onCommitted?.('new') };
   }
 
   async send(input: SendInput): Promise<SendOutcome> {
@@ -93,9 +96,9 @@ export class SendMessage {
     const receipt: Receipt = {
       id: message.id, primary: route.primary, secondary: route.secondary, stateVersion: route.state.version, acceptedAt: now,
     };
-    void outbox.commit(record, receipt).then(() => {
-      if (route.secondary) this.deps.onCommitted?.(route.secondary);
-    });
+    const committed = outbox.commit(record, receipt);
+    // A callback bound once per side: no closure per message.
+    if (route.secondary) void committed.then(this.wake[route.secondary]);
     telemetry.message(route.primary, 'accepted');
     return { id: receipt.id, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false };
   }
