@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import type { OutboundMessage } from '../src/domain/message.js';
 import { SendBody } from '../src/http/schemas.js';
 import { createLogger } from '../src/infra/logger.js';
+import { lazyChildLoggerFactory } from '../src/http/lazy-child-logger.js';
 
 const BareReceipt = Type.Object({ id: Type.String(), acceptedAt: Type.Integer() });
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     bodyLimit: config.http.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -39,6 +39,7 @@ import { RolloutControl } from './services/rollout-control.js';
 import { Router } from './services/router.js';
 import { SendMessage } from './services/send-message.js';
 import { StateView } from './services/state-view.js';
+import { lazyChildLoggerFactory } from './http/lazy-child-logger.js';
 
 export interface Cutover {
   app: FastifyInstance;
@@ -174,6 +175,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     bodyLimit: config.http.bodyLimitBytes,
     logController: new LogController({ disableRequestLogging: !config.http.logRequests }),
     requestIdHeader: 'x-request-id',
+    childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createCutover } from '../../src/main.js';
+import type { MemoryAdapter } from '../../src/adapters/memory-adapter.js';
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -48,4 +49,37 @@ test('request logs (when on) carry the request id but not the bearer token', asy
   assert.match(text, /"reqId":"req-42"/);
   assert.match(text, /rollout state changed/);
   assert.ok(!text.includes('admin-secret-0123456789'));
+});
+
+test('a request logger is made on first use: none for a request that logs nothing, bound to the request id when one logs', async (t) => {
+  const out = capture();
+  const logger = createLogger('info', out.stream);
+  let children = 0;
+  const childOf = logger.child.bind(logger);
+  logger.child = ((...args: Parameters<typeof logger.child>) => {
+    children++;
+    return childOf(...args);
+  }) as typeof logger.child;
+  const config = loadConfig({ env: {} });
+  const cutover = await createCutover(config, { logger });
+  await cutover.start();
+  t.after(() => cutover.close());
+  const before = children;
+
+  const quiet = await cutover.app.inject({ method: 'GET', url: '/v1/route/alice', headers: { 'x-request-id': 'req-quiet' } });
+  assert.equal(quiet.statusCode, 200);
+  assert.equal(children, before, 'a request that logs nothing made no child logger');
+
+  const sent = await cutover.app.inject({ method: 'POST', url: '/v1/messages', headers: { 'x-request-id': 'req-sent' }, payload: { from: 'alice', to: { type: 'user', id: 'bob' }, payload: 'hi' } });
+  assert.equal(sent.statusCode, 201);
+  assert.equal(children, before, 'nor did a send');
+
+  // A 503 is logged (warn) through the request's logger: made then, bound to the request id.
+  (cutover.services.sides.old.inner as MemoryAdapter).setFaults({ down: true });
+  const refused = await cutover.app.inject({ method: 'POST', url: '/v1/messages', headers: { 'x-request-id': 'req-refused' }, payload: { from: 'alice', to: { type: 'user', id: 'bob' }, payload: 'hi' } });
+  assert.equal(refused.statusCode, 503);
+  assert.equal(children, before + 1);
+  const text = out.text();
+  assert.match(text, /"reqId":"req-refused"/);
+  assert.ok(!text.includes('req-quiet') && !text.includes('req-sent'));
 });
