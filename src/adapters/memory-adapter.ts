@@ -1,4 +1,5 @@
 import { inConversation, type HistoryQuery, type OutboundMessage } from '../domain/message.js';
+import { FifoQueue } from '../infra/memory/fifo-queue.js';
 import { AdapterError } from './adapter-error.js';
 import type { AdapterHealth, MessagingAdapter } from './messaging-adapter.js';
 
@@ -20,6 +21,8 @@ const NO_FAULTS: MemoryFaults = { latencyMs: 0, errorRate: 0, down: false };
 export class MemoryAdapter implements MessagingAdapter {
   readonly kind = 'memory';
   private readonly messages = new Map<string, OutboundMessage>();
+  /** Ids in the order they arrived, to forget the oldest in O(1) (see FifoQueue). */
+  private readonly order = new FifoQueue<string>();
   private faults: MemoryFaults = { ...NO_FAULTS };
 
   /** Holds at most `maxMessages`, forgetting the oldest: a long-running embedded gateway stays bounded. */
@@ -89,7 +92,8 @@ export class MemoryAdapter implements MessagingAdapter {
     // Idempotent by id: a replay keeps the first copy.
     if (this.messages.has(message.id)) return;
     this.messages.set(message.id, message);
-    if (this.messages.size > this.maxMessages) this.messages.delete(this.messages.keys().next().value!);
+    this.order.push(message.id);
+    if (this.messages.size > this.maxMessages) this.messages.delete(this.order.shift()!);
   }
 
   private applyLatency(): Promise<void> {

@@ -1,9 +1,11 @@
 import { SIDES, sameContent, type Side } from '../../domain/message.js';
+import { FifoQueue } from './fifo-queue.js';
 import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 
 const SWEEP_EVERY_MS = 1_000;
+const SWEEP_BUDGET = 20_000;
 
 // The per-send methods answer with settled promises instead of being `async`: each async call
 // costs a promise and a microtask, several times per message on the embedded hot path.
@@ -12,6 +14,7 @@ const DONE: Promise<void> = Promise.resolve();
 
 /** One remembered id: its record, and once the primary is confirmed, the receipt replayed to retries. */
 interface Seen {
+  id: string;
   record: OutboxRecord;
   receipt?: Receipt;
   expiresAt: number;
@@ -47,8 +50,9 @@ export interface MemoryOutboxOptions {
  */
 export class MemoryOutbox implements Outbox {
   readonly shards = 1;
-  /** Insertion order is expiry order (a fixed window from `begin`), so expiry sweeps from the front. */
   private readonly seen = new Map<string, Seen>();
+  /** The entries in the order they were begun, which is expiry order (a fixed window from `begin`). */
+  private readonly order = new FifoQueue<Seen>();
   private readonly unconfirmed = new Map<string, Seen>();
   private readonly queues: Record<Side, Map<number, Queued>> = { old: new Map(), new: new Map() };
   private readonly dead: Record<Side, DeadLetter[]> = { old: [], new: [] };
@@ -73,8 +77,9 @@ export class MemoryOutbox implements Outbox {
       if (!sameContent(seen.record.message, record.message)) return Promise.resolve({ status: 'mismatch' });
       return Promise.resolve(seen.receipt ? { status: 'duplicate', receipt: seen.receipt } : { status: 'in_flight' });
     }
-    const entry: Seen = { record, expiresAt: now + this.options.dedupeWindowMs, dueAt: now + this.options.inflightGraceMs, attempts: 0 };
+    const entry: Seen = { id, record, expiresAt: now + this.options.dedupeWindowMs, dueAt: now + this.options.inflightGraceMs, attempts: 0 };
     this.seen.set(id, entry);
+    this.order.push(entry);
     this.unconfirmed.set(id, entry);
     return BEGUN;
   }
@@ -179,20 +184,26 @@ export class MemoryOutbox implements Outbox {
   async close(): Promise<void> {}
 
   /**
-   * Forgets ids past the dedupe window, or beyond `maxIds`: from the oldest, stopping at the first
-   * still remembered. An unconfirmed id is never forgotten (recovery still owes it).
+   * Forgets ids past the dedupe window, or beyond `maxIds`, oldest first. An unconfirmed id is
+   * never forgotten (recovery still owes it): it goes to the back of the line instead.
    */
   private expire(now: number): void {
     let over = this.seen.size - this.maxIds;
-    // Unconfirmed ids at the front are stepped over; a bounded number, so a send never scans the map.
-    let skips = 32;
-    for (const [id, seen] of this.seen) {
-      if (seen.expiresAt > now && over <= 0) return;
-      if (seen.receipt) {
-        this.seen.delete(id);
+    // Bounded work per call (each step is O(1)); what is left waits for the next sweep.
+    for (let budget = SWEEP_BUDGET; budget > 0; budget--) {
+      const oldest = this.order.peek();
+      if (!oldest) return;
+      if (this.seen.get(oldest.id) !== oldest) {
+        this.order.shift(); // aborted or dead-lettered since: already gone from `seen`
+        continue;
+      }
+      if (oldest.expiresAt > now && over <= 0) return;
+      this.order.shift();
+      if (oldest.receipt) {
+        this.seen.delete(oldest.id);
         over--;
-      } else if (--skips === 0) {
-        return;
+      } else {
+        this.order.push(oldest);
       }
     }
   }
