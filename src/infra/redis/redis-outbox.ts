@@ -89,8 +89,7 @@ export class RedisOutbox implements Outbox {
     for (const { record, now } of batch) {
       const id = record.message.id;
       keyList.push(keys.message(shard, id));
-      const fp = fingerprint(record);
-      args.push(id, record.primary, fp, `p|${fp}|0|${JSON.stringify(record)}`, now + inflightGraceMs);
+      args.push(id, record.primary, `p|${fingerprint(record)}|0|${JSON.stringify(record)}`, now + inflightGraceMs);
     }
     const out = await redis.beginMessages(keyList.length, ...keyList, ...args);
     return batch.map((_, i) => beginResult(out[i * 2], out[i * 2 + 1]));
@@ -115,7 +114,7 @@ export class RedisOutbox implements Outbox {
       // Not lost: the intents stay and recovery commits them after the grace.
       logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
     }
-    return [];
+    return batch.map(() => undefined);
   }
 
   async abort(record: OutboxRecord): Promise<void> {

@@ -5,8 +5,9 @@
   KEYS[3..] dedupe records, one per message: a string 'st|fp|tries|payload' (st p(ending) with the
             record JSON as payload, or c(ommitted) with the receipt JSON), expiring after the window
   ARGV[1] dedupe window (ms)
-  ARGV[2..] per message, five values: id, primary side ('old' | 'new'), fingerprint of the content,
-            the pending record 'p|fp|0|record JSON', due time for recovery (ms)
+  ARGV[2..] per message, four values: id, primary side ('old' | 'new'), the pending record
+            'p|fp|0|record JSON' (fp: hash of the content, '-' for an id the gateway made), due time
+            for recovery (ms)
   Output: per message, two values: 'new' | 'duplicate' | 'in_flight' | 'mismatch', then the
           receipt JSON for a duplicate ('' otherwise). Messages are taken in order, so the same id
           twice in one batch is 'new' then 'in_flight'.
@@ -16,8 +17,8 @@
 local intents = { old = KEYS[1], new = KEYS[2] }
 local out = {}
 for i = 3, #KEYS do
-  local base = 1 + (i - 3) * 5
-  local id, primary, fp, pending, due = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4], ARGV[base + 5]
+  local base = 1 + (i - 3) * 4
+  local id, primary, pending, due = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
   local seen = redis.call('SET', KEYS[i], pending, 'NX', 'PX', ARGV[1], 'GET')
   if not seen then
     redis.call('ZADD', intents[primary], due, id)
@@ -25,6 +26,7 @@ for i = 3, #KEYS do
   else
     local fpEnd = string.find(seen, '|', 3, true)
     local triesEnd = string.find(seen, '|', fpEnd + 1, true)
+    local fp = string.sub(pending, 3, string.find(pending, '|', 3, true) - 1)
     if string.sub(seen, 3, fpEnd - 1) ~= fp then
       out[#out + 1] = 'mismatch'; out[#out + 1] = ''
     elseif string.sub(seen, 1, 1) == 'p' then
