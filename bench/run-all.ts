@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after the other, in one report.
  * Flags: --duration S (8), --warmup S (2), --rounds N (3), --connections N (50), --calls N (1e6),
- * --only embedded,redis,bare,route (comma list; default all), --prof-dir DIR (children run with --cpu-prof).
+ * --only route,path,bare,embedded,redis (comma list; default all), --prof-dir DIR (children run with --cpu-prof).
  * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start.
  */
 import { mkdirSync } from 'node:fs';
@@ -9,11 +9,12 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRouteReport, runRouteDecision } from './route-decision.js';
+import { PATH_MODES, formatSendPathReport, runSendPath } from './send-path.js';
 import { SCENARIOS, formatSendReport, runSendBenches, type Scenario, type SendRow } from './send-throughput.js';
 import { StartError, killAll } from './support/processes.js';
 
-type Part = Scenario | 'route';
-const PARTS: readonly Part[] = ['route', ...SCENARIOS];
+type Part = Scenario | 'route' | 'path';
+const PARTS: readonly Part[] = ['route', 'path', ...SCENARIOS];
 
 function positive(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -72,6 +73,13 @@ async function main(): Promise<void> {
     const report = await runRouteDecision({ calls, warmupCalls: Math.round(calls / 5), distinctIds: 100_000, log });
     out('## Route decision (in process)');
     out(formatRouteReport(report));
+    out('');
+  }
+
+  if (only.includes('path')) {
+    const rows = await runSendPath({ messages: 200_000, modes: PATH_MODES, log });
+    out('## Send path (in process)');
+    out(formatSendPathReport(rows));
     out('');
   }
 
