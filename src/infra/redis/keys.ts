@@ -26,10 +26,15 @@ export class RedisKeys {
 
   /**
    * Per message: its dedupe record, a string 'st|fp|tries|payload' (the record while unconfirmed,
-   * then the receipt; layout in lua/begin.lua). `m:`, not the `msg:` hashes of earlier builds.
+   * then the receipt; layout in lua/begin-2.lua). `m:`, not the `msg:` hashes of earlier builds.
    */
   message(shard: number, id: string): string {
-    return `${this.shardTag(shard)}:m:${id}`;
+    return `${this.messagePrefix(shard)}${id}`;
+  }
+
+  /** What `message` puts before the id (the batch scripts build the keys from it). */
+  messagePrefix(shard: number): string {
+    return `${this.shardTag(shard)}:m:`;
   }
 
   /** Unconfirmed primaries on `side`, by the time they become due for recovery. */

@@ -84,15 +84,13 @@ export class RedisOutbox implements Outbox {
   /** One script call appends every message begun in this turn of the event loop (per shard). */
   private async beginBatch(shard: number, batch: PendingBegin[]): Promise<BeginResult[]> {
     const { redis, keys, inflightGraceMs, dedupeWindowMs } = this.options;
-    const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new')];
-    const args: Array<string | number> = [dedupeWindowMs];
+    // Packed as lua/begin-2.lua reads it: four '\n'-ended fields per message.
+    let packed = '';
     for (const { record, now } of batch) {
-      const id = record.message.id;
-      keyList.push(keys.message(shard, id));
-      args.push(id, record.primary, `p|${fingerprint(record)}|0|${JSON.stringify(record)}`, now + inflightGraceMs);
+      packed += `${record.message.id}\n${record.primary}\np|${fingerprint(record)}|0|${JSON.stringify(record)}\n${now + inflightGraceMs}\n`;
     }
-    const out = await redis.beginMessages(keyList.length, ...keyList, ...args);
-    return batch.map((_, i) => beginResult(out[i * 2], out[i * 2 + 1]));
+    const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), dedupeWindowMs, keys.messagePrefix(shard), packed);
+    return batch.map((_, i) => beginResult(out[i]));
   }
 
   commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
@@ -102,14 +100,14 @@ export class RedisOutbox implements Outbox {
   /** One script call confirms every primary of this turn (per shard) and queues their secondaries. */
   private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
     const { redis, keys, logger } = this.options;
-    const keyList: string[] = [keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new')];
-    const args: string[] = [];
+    let packed = '';
     for (const { record, receipt } of batch) {
-      keyList.push(keys.message(shard, record.message.id));
-      args.push(record.message.id, record.primary, record.secondary ?? '-', JSON.stringify(receipt));
+      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${JSON.stringify(receipt)}\n`;
     }
     try {
-      await redis.commitMessages(keyList.length, ...keyList, ...args);
+      await redis.commitMessages(
+        keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), packed,
+      );
     } catch (err) {
       // Not lost: the intents stay and recovery commits them after the grace.
       logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
@@ -314,7 +312,7 @@ export class RedisOutbox implements Outbox {
   }
 }
 
-/** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin.lua), or undefined. */
+/** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin-2.lua), or undefined. */
 function parsePending(value: unknown): { record: OutboxRecord; tries: number } | undefined {
   if (typeof value !== 'string' || !value.startsWith('p|')) return undefined;
   const fpEnd = value.indexOf('|', 2);
@@ -322,18 +320,19 @@ function parsePending(value: unknown): { record: OutboxRecord; tries: number } |
   return { record: JSON.parse(value.slice(triesEnd + 1)) as OutboxRecord, tries: Number(value.slice(fpEnd + 1, triesEnd)) };
 }
 
-function beginResult(status: string | undefined, receipt: string | undefined): BeginResult {
-  switch (status) {
-    case 'new':
+/** One answer of lua/begin-2.lua: its first letter says what it is. */
+function beginResult(answer: string | undefined): BeginResult {
+  switch (answer?.[0]) {
+    case 'n':
       return { status: 'new' };
-    case 'duplicate':
-      return { status: 'duplicate', receipt: JSON.parse(receipt || 'null') as Receipt };
-    case 'in_flight':
+    case 'd':
+      return { status: 'duplicate', receipt: JSON.parse(answer.slice(1)) as Receipt };
+    case 'i':
       return { status: 'in_flight' };
-    case 'mismatch':
+    case 'm':
       return { status: 'mismatch' };
     default:
-      throw new Error(`begin script answered ${String(status)}`);
+      throw new Error(`begin script answered ${String(answer)}`);
   }
 }
 

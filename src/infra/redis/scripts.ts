@@ -7,8 +7,8 @@ const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
 /** name → file; the number in a file's name is its key count, none = variable (first arg). */
 const SCRIPTS = {
   casState: 'cas-state-2.lua',
-  beginMessages: 'begin.lua',
-  commitMessages: 'commit.lua',
+  beginMessages: 'begin-2.lua',
+  commitMessages: 'commit-4.lua',
   abortMessage: 'abort-2.lua',
   leaseIntents: 'lease-intents-1.lua',
   promoteRetries: 'promote-retries-2.lua',
@@ -24,8 +24,8 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
-    beginMessages(numKeys: number, ...keysThenArgs: Arg[]): Result<string[], Context>;
-    commitMessages(numKeys: number, ...keysThenArgs: Arg[]): Result<number, Context>;
+    beginMessages(intentsOld: string, intentsNew: string, windowMs: Arg, messagePrefix: string, packed: string): Result<string[], Context>;
+    commitMessages(intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string, messagePrefix: string, packed: string): Result<number, Context>;
     abortMessage(message: string, intents: string, id: string): Result<number, Context>;
     leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
     promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;

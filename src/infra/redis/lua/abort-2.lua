@@ -1,6 +1,6 @@
 --[[
   Undo a begin whose primary refused the message: nothing stays owed, the id may be sent again.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin.lua)
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
   KEYS[2] intents sorted set of the primary side
   ARGV[1] message id
   Output: 1 if aborted, 0 if the message was already committed (then it stands).

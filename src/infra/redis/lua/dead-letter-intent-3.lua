@@ -1,6 +1,6 @@
 --[[
   Give up on recovering an unconfirmed primary: dead-letter it on its side and forget the id.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin.lua)
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
   KEYS[2] intents sorted set of the primary side
   KEYS[3] dead-letter stream of the primary side
   ARGV[1] message id

@@ -1,6 +1,6 @@
 --[[
   Schedule another recovery try of an unconfirmed primary: count the try in its dedupe record.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin.lua)
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
   KEYS[2] intents sorted set of the primary side
   ARGV[1] message id
   ARGV[2] due time of the next try (ms)

@@ -5,22 +5,31 @@
   KEYS[2] intents sorted set of side new
   KEYS[3] outbox stream of side old
   KEYS[4] outbox stream of side new
-  KEYS[5..] dedupe records, one per message ('st|fp|tries|payload', see begin.lua)
-  ARGV    per message, four values: id, primary side, secondary side ('old' | 'new' | '-'), receipt JSON
+  ARGV[1] key prefix of the shard's dedupe records (see begin-2.lua)
+  ARGV[2] the batch, packed as in begin-2.lua: per message four fields, each ended by '\n': id,
+          primary side, secondary side ('old' | 'new' | '-'), receipt JSON
   Output: how many were committed (a message already committed or aborted is skipped).
 ]]
-local committed = 0
 local intents = { old = KEYS[1], new = KEYS[2] }
 local streams = { old = KEYS[3], new = KEYS[4] }
-for i = 5, #KEYS do
-  local base = (i - 5) * 4
-  local id, primary, secondary, receipt = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 4]
-  local seen = redis.call('GET', KEYS[i])
+local prefix, packed = ARGV[1], ARGV[2]
+local pos = 1
+local function field()
+  local stop = string.find(packed, '\n', pos, true)
+  local value = string.sub(packed, pos, stop - 1)
+  pos = stop + 1
+  return value
+end
+local committed = 0
+while pos <= #packed do
+  local id, primary, secondary, receipt = field(), field(), field(), field()
+  local key = prefix .. id
+  local seen = redis.call('GET', key)
   if seen and string.sub(seen, 1, 1) == 'p' then
     local fpEnd = string.find(seen, '|', 3, true)
     local triesEnd = string.find(seen, '|', fpEnd + 1, true)
     -- 'c|fp|tries|' + receipt; the record itself leaves Redis with the stream entry.
-    redis.call('SET', KEYS[i], 'c' .. string.sub(seen, 2, triesEnd) .. receipt, 'KEEPTTL')
+    redis.call('SET', key, 'c' .. string.sub(seen, 2, triesEnd) .. receipt, 'KEEPTTL')
     redis.call('ZREM', intents[primary], id)
     if streams[secondary] then
       redis.call('XADD', streams[secondary], '*', 'r', string.sub(seen, triesEnd + 1), 'a', 0)

@@ -1,0 +1,50 @@
+--[[
+  Write-ahead append of a batch of messages (one shard): the commit point of each send.
+  KEYS[1] intents sorted set of side old (member = message id, score = when recovery may take it, ms)
+  KEYS[2] intents sorted set of side new
+  ARGV[1] dedupe window (ms)
+  ARGV[2] key prefix of the shard's dedupe records: record of message id = prefix .. id. Every
+          record shares the shard's hash tag with KEYS, so the script stays in one Cluster slot.
+  ARGV[3] the batch, packed: per message four fields, each ended by '\n' (ids are [A-Za-z0-9_.:-],
+          JSON never holds a raw newline): id, primary side ('old' | 'new'), the pending record
+          'p|fp|0|record JSON' (fp: hash of the content, '-' for an id the gateway made), due time
+          for recovery (ms). One argument, not four per message: each argument costs the client and
+          Redis more than splitting one string here.
+  A dedupe record is a string 'st|fp|tries|payload': st p(ending) with the record JSON as payload,
+  or c(ommitted) with the receipt JSON; it expires after the window.
+  Output: per message 'n' (new), 'i' (in flight), 'm' (mismatch: the id was used for other
+          content) or 'd' .. receipt JSON (duplicate). Messages are taken in order, so the same id
+          twice in one batch is 'n' then 'i'.
+  Two calls per new message: SET NX GET writes the record only if the id is unknown, and returns
+  what was there if not.
+]]
+local intents = { old = KEYS[1], new = KEYS[2] }
+local window, prefix, packed = ARGV[1], ARGV[2], ARGV[3]
+local pos = 1
+local function field()
+  local stop = string.find(packed, '\n', pos, true)
+  local value = string.sub(packed, pos, stop - 1)
+  pos = stop + 1
+  return value
+end
+local out = {}
+while pos <= #packed do
+  local id, primary, pending, due = field(), field(), field(), field()
+  local seen = redis.call('SET', prefix .. id, pending, 'NX', 'PX', window, 'GET')
+  if not seen then
+    redis.call('ZADD', intents[primary], due, id)
+    out[#out + 1] = 'n'
+  else
+    local fpEnd = string.find(seen, '|', 3, true)
+    local triesEnd = string.find(seen, '|', fpEnd + 1, true)
+    local fp = string.sub(pending, 3, string.find(pending, '|', 3, true) - 1)
+    if string.sub(seen, 3, fpEnd - 1) ~= fp then
+      out[#out + 1] = 'm'
+    elseif string.sub(seen, 1, 1) == 'p' then
+      out[#out + 1] = 'i'
+    else
+      out[#out + 1] = 'd' .. string.sub(seen, triesEnd + 1)
+    end
+  end
+end
+return out
