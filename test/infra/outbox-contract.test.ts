@@ -175,6 +175,42 @@ test('redis: a write leased by an instance that died is taken over after the lea
   assert.equal(taken[0]!.record.message.id, 'm7');
 });
 
+test('redis: a commit leases its secondaries to the committing instance, which writes them from the records it holds', async () => {
+  const migration = `claim-${migrations++}`;
+  const a = await implementations[1]![1]({ consumer: 'a', migration });
+  const b = await implementations[1]![1]({ consumer: 'b', migration });
+  const r = record('m-claim');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  assert.equal((await b.lease('new', 0, 10, T0)).length, 0, 'leased to a by its commit, before a asked');
+  const writes = await a.lease('new', 0, 10, T0);
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0]!.record, r, 'the record a committed, not a copy read back from Redis');
+  assert.equal(writes[0]!.attempt, 0);
+  await a.complete(writes);
+  assert.equal((await a.counts()).owed.new, 0);
+});
+
+test('redis: writes a commit leased to an instance that died are taken over, and its own takeover does not repeat them', async () => {
+  const migration = `claim-takeover-${migrations++}`;
+  const a = await implementations[1]![1]({ consumer: 'a', leaseMs: 200, migration });
+  const b = await implementations[1]![1]({ consumer: 'b', leaseMs: 200, migration });
+  const dies = record('m-dies');
+  await a.begin(dies, T0);
+  await a.commit(dies, receiptOf(dies));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const taken = await b.lease('new', 0, 10, Date.now());
+  assert.deepEqual(taken.map((w) => w.record.message.id), ['m-dies'], 'b takes over what a never wrote');
+  await b.complete(taken);
+
+  const slow = record('m-slow');
+  await b.begin(slow, T0);
+  await b.commit(slow, receiptOf(slow));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const again = await b.lease('new', 0, 10, Date.now());
+  assert.deepEqual(again.map((w) => w.record.message.id), ['m-slow'], 'once, though it idled past the lease in b\'s own list');
+});
+
 test('redis: messages spread over shards and each shard is drained on its own', async () => {
   const outbox = await implementations[1]![1]({ shards: 4 });
   for (let i = 0; i < 40; i++) {

@@ -7,6 +7,7 @@ import type {
   BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
+import { ClaimedWrites } from './claimed-writes.js';
 import { ShardBatcher, TurnFlush } from './shard-batcher.js';
 
 export interface RedisOutboxOptions {
@@ -37,6 +38,11 @@ interface PendingCommit {
 
 const PROMOTE_EVERY_MS = 100;
 const ACK_FLUSH_MS = 50;
+/**
+ * A commit leases its secondaries to this instance while fewer than this many wait per stream; past
+ * that (a slow or down side) they stay queued in Redis for whichever instance leases them.
+ */
+const CLAIM_CAP = 1_000;
 
 /**
  * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
@@ -50,6 +56,8 @@ export class RedisOutbox implements Outbox {
   private readonly begins: ShardBatcher<PendingBegin, BeginResult>;
   private readonly commits: ShardBatcher<PendingCommit, void>;
   private readonly lastReclaim = new Map<string, number>();
+  private readonly lastRead = new Map<string, number>();
+  private readonly claimed = new ClaimedWrites();
   private readonly lastPromote = new Map<string, number>();
   /** Settled writes not yet acked, by stream (see `complete`). */
   private readonly pendingAcks = new Map<string, string[]>();
@@ -97,17 +105,32 @@ export class RedisOutbox implements Outbox {
     return this.commits.add(shardOf(record.message.id, this.shards), { record, receipt });
   }
 
-  /** One script call confirms every primary of this turn (per shard) and queues their secondaries. */
+  /**
+   * One script call confirms every primary of this turn (per shard), queues their secondaries and
+   * leases them to this instance, whose worker then writes them from the records it holds.
+   */
   private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
-    const { redis, keys, logger } = this.options;
+    const { redis, keys, logger, consumer } = this.options;
+    const streams = { old: keys.outbox(shard, 'old'), new: keys.outbox(shard, 'new') };
     let packed = '';
     for (const { record, receipt } of batch) {
       packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${JSON.stringify(receipt)}\n`;
     }
+    const claim = (side: Side): '0' | '1' => (this.claimed.size(streams[side]) < CLAIM_CAP ? '1' : '0');
     try {
-      await redis.commitMessages(
-        keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), packed,
+      const out = await redis.commitMessages(
+        keys.intents(shard, 'old'), keys.intents(shard, 'new'), streams.old, streams.new, keys.messagePrefix(shard),
+        OUTBOX_GROUP, consumer, claim('old'), claim('new'), packed,
       );
+      batch.forEach(({ record }, i) => {
+        const ref = out[i];
+        if (ref && record.secondary) this.claimed.add(streams[record.secondary], { side: record.secondary, shard, kind: 'secondary', record, attempt: 0, ref });
+      });
+      for (let i = batch.length; i + 3 < out.length; i += 4) {
+        const side = out[i] as Side;
+        const write = owedFromEntry(side, shard, out[i + 1]!, out[i + 2], Number(out[i + 3]));
+        if (write) this.claimed.add(streams[side], write);
+      }
     } catch (err) {
       // Not lost: the intents stay and recovery commits them after the grace.
       logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
@@ -125,11 +148,16 @@ export class RedisOutbox implements Outbox {
   async lease(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const { redis, keys, consumer } = this.options;
     const stream = keys.outbox(shard, side);
+    const key = `${side}:${shard}`;
+    // Writes our commits leased to us come first; Redis is read when they run out, and a few
+    // times a second anyway (retries, takeovers, writes queued by other instances or a redrive).
+    const writes = this.claimed.take(stream, max);
+    if (writes.length === max || (writes.length > 0 && now - (this.lastRead.get(key) ?? 0) < PROMOTE_EVERY_MS)) return writes;
+    this.lastRead.set(key, now);
     const pipeline = redis.pipeline();
     this.takeAcks(pipeline);
     const acks = pipeline.length;
     // Retries and takeovers are rare: look for them a few times a second, not on every lease.
-    const key = `${side}:${shard}`;
     const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
     if (promote) {
       this.lastPromote.set(key, now);
@@ -140,17 +168,22 @@ export class RedisOutbox implements Outbox {
       this.lastReclaim.set(key, now);
       pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
     }
-    pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max, 'STREAMS', stream, '>');
+    pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
     const results = ((await pipeline.exec()) ?? []).slice(acks);
     for (const [err] of results) if (err) throw err;
     const rows: StreamRows = [];
-    if (reclaim) rows.push(...((results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? []));
+    if (reclaim) {
+      // A takeover finds our own claimed writes too once they idle past the lease: they are ours already.
+      const reclaimed = (results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? [];
+      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !writes.some((w) => w.ref === ref)));
+    }
     const read = results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null;
     rows.push(...(read?.[0]?.[1] ?? []));
-    return rows.flatMap(([ref, fields]) => {
+    for (const [ref, fields] of rows) {
       const write = this.parseEntry(side, shard, ref, fields);
-      return write ? [write] : [];
-    });
+      if (write) writes.push(write);
+    }
+    return writes;
   }
 
   private parseEntry(side: Side, shard: number, ref: string, fields: string[]): OwedWrite | undefined {
@@ -160,8 +193,7 @@ export class RedisOutbox implements Outbox {
       if (fields[i] === 'r') json = fields[i + 1];
       else if (fields[i] === 'a') attempt = Number(fields[i + 1]);
     }
-    if (!json) return undefined;
-    return { side, shard, kind: 'secondary', record: JSON.parse(json) as OutboxRecord, attempt, ref };
+    return owedFromEntry(side, shard, ref, json, attempt);
   }
 
   async leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
@@ -318,6 +350,11 @@ function parsePending(value: unknown): { record: OutboxRecord; tries: number } |
   const fpEnd = value.indexOf('|', 2);
   const triesEnd = value.indexOf('|', fpEnd + 1);
   return { record: JSON.parse(value.slice(triesEnd + 1)) as OutboxRecord, tries: Number(value.slice(fpEnd + 1, triesEnd)) };
+}
+
+function owedFromEntry(side: Side, shard: number, ref: string, json: string | undefined, attempt: number): OwedWrite | undefined {
+  if (!json) return undefined;
+  return { side, shard, kind: 'secondary', record: JSON.parse(json) as OutboxRecord, attempt, ref };
 }
 
 /** One answer of lua/begin-2.lua: its first letter says what it is. */

@@ -25,7 +25,10 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
     beginMessages(intentsOld: string, intentsNew: string, windowMs: Arg, messagePrefix: string, packed: string): Result<string[], Context>;
-    commitMessages(intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string, messagePrefix: string, packed: string): Result<number, Context>;
+    commitMessages(
+      intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string,
+      messagePrefix: string, group: string, consumer: string, leaseOld: '0' | '1', leaseNew: '0' | '1', packed: string,
+    ): Result<string[], Context>;
     abortMessage(message: string, intents: string, id: string): Result<number, Context>;
     leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
     promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;

@@ -1,18 +1,27 @@
 --[[
   Confirm primaries (a batch, one shard): keep the receipt as the dedupe record, drop the intent,
-  queue the secondary.
+  queue the secondary, and lease the queued secondaries to the calling instance at once.
   KEYS[1] intents sorted set of side old
   KEYS[2] intents sorted set of side new
   KEYS[3] outbox stream of side old
   KEYS[4] outbox stream of side new
   ARGV[1] key prefix of the shard's dedupe records (see begin-2.lua)
-  ARGV[2] the batch, packed as in begin-2.lua: per message four fields, each ended by '\n': id,
+  ARGV[2] consumer group
+  ARGV[3] the calling instance's consumer name
+  ARGV[4] '1' to lease this batch's writes owed to old to the caller, '0' to leave them queued
+  ARGV[5] the same for new
+  ARGV[6] the batch, packed as in begin-2.lua: per message four fields, each ended by '\n': id,
           primary side, secondary side ('old' | 'new' | '-'), receipt JSON
-  Output: how many were committed (a message already committed or aborted is skipped).
+  Output: per message the id of its secondary's stream entry if it was leased to the caller (the
+          caller holds the record, so it does not come back), '' otherwise (no secondary, already
+          committed or aborted, or left queued). Then, in fours (side, entry id, record JSON, tries),
+          older unread entries the lease took first: XREADGROUP reads oldest first, so a write this
+          batch queued may stay queued for a normal lease, and is never lost either way.
 ]]
 local intents = { old = KEYS[1], new = KEYS[2] }
 local streams = { old = KEYS[3], new = KEYS[4] }
-local prefix, packed = ARGV[1], ARGV[2]
+local prefix, group, consumer, packed = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
+local lease = { old = ARGV[4] == '1', new = ARGV[5] == '1' }
 local pos = 1
 local function field()
   local stop = string.find(packed, '\n', pos, true)
@@ -20,11 +29,15 @@ local function field()
   pos = stop + 1
   return value
 end
-local committed = 0
+local out = {}
+-- Per side: entry id -> index in out, and how many, of the writes to lease.
+local queued = { old = {}, new = {} }
+local counts = { old = 0, new = 0 }
 while pos <= #packed do
   local id, primary, secondary, receipt = field(), field(), field(), field()
   local key = prefix .. id
   local seen = redis.call('GET', key)
+  out[#out + 1] = ''
   if seen and string.sub(seen, 1, 1) == 'p' then
     local fpEnd = string.find(seen, '|', 3, true)
     local triesEnd = string.find(seen, '|', fpEnd + 1, true)
@@ -32,9 +45,29 @@ while pos <= #packed do
     redis.call('SET', key, 'c' .. string.sub(seen, 2, triesEnd) .. receipt, 'KEEPTTL')
     redis.call('ZREM', intents[primary], id)
     if streams[secondary] then
-      redis.call('XADD', streams[secondary], '*', 'r', string.sub(seen, triesEnd + 1), 'a', 0)
+      local ref = redis.call('XADD', streams[secondary], '*', 'r', string.sub(seen, triesEnd + 1), 'a', 0)
+      if lease[secondary] then
+        queued[secondary][ref] = #out
+        counts[secondary] = counts[secondary] + 1
+      end
     end
-    committed = committed + 1
   end
 end
-return committed
+for side, count in pairs(counts) do
+  if count > 0 then
+    local read = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', streams[side], '>')
+    for _, entry in ipairs(read and read[1][2] or {}) do
+      local ref, fields = entry[1], entry[2]
+      if queued[side][ref] then
+        out[queued[side][ref]] = ref
+      else
+        local record, tries = '', '0'
+        for f = 1, #fields, 2 do
+          if fields[f] == 'r' then record = fields[f + 1] elseif fields[f] == 'a' then tries = fields[f + 1] end
+        end
+        out[#out + 1] = side; out[#out + 1] = ref; out[#out + 1] = record; out[#out + 1] = tries
+      end
+    end
+  end
+end
+return out

@@ -1,0 +1,41 @@
+import type { OwedWrite } from '../../services/ports/outbox.js';
+import { FifoQueue } from '../memory/fifo-queue.js';
+
+/**
+ * Secondary writes a commit leased to this instance together with queueing them (see
+ * lua/commit-4.lua), waiting for the local worker's next lease. They are already in this
+ * instance's pending list in Redis, so a crash loses nothing: another lease takes them over.
+ * The records stay here rather than making a round trip to Redis and back.
+ */
+export class ClaimedWrites {
+  private readonly queues = new Map<string, { writes: FifoQueue<OwedWrite>; refs: Set<string> }>();
+
+  add(stream: string, write: OwedWrite): void {
+    let queue = this.queues.get(stream);
+    if (!queue) this.queues.set(stream, (queue = { writes: new FifoQueue(), refs: new Set() }));
+    queue.writes.push(write);
+    queue.refs.add(write.ref);
+  }
+
+  /** Up to `max` of the oldest writes of `stream`, now handed to the caller. */
+  take(stream: string, max: number): OwedWrite[] {
+    const queue = this.queues.get(stream);
+    const taken: OwedWrite[] = [];
+    while (queue && taken.length < max) {
+      const write = queue.writes.shift();
+      if (!write) break;
+      queue.refs.delete(write.ref);
+      taken.push(write);
+    }
+    return taken;
+  }
+
+  /** Whether entry `ref` of `stream` waits here (a takeover must not deliver it a second time). */
+  has(stream: string, ref: string): boolean {
+    return this.queues.get(stream)?.refs.has(ref) ?? false;
+  }
+
+  size(stream: string): number {
+    return this.queues.get(stream)?.writes.length ?? 0;
+  }
+}
