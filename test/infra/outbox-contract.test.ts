@@ -211,6 +211,18 @@ test('redis: writes a commit leased to an instance that died are taken over, and
   assert.deepEqual(again.map((w) => w.record.message.id), ['m-slow'], 'once, though it idled past the lease in b\'s own list');
 });
 
+test('redis: a record committed by an earlier build (receipt kept as JSON) still answers a retry with its receipt', async () => {
+  const migration = `legacy-${migrations++}`;
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-legacy');
+  const pending = await outbox.begin(r, T0);
+  assert.deepEqual(pending, { status: 'new' });
+  const key = new RedisKeys(migration).message(0, 'm-legacy');
+  const fp = (await redis.get(key))!.split('|')[1];
+  await redis.set(key, `c|${fp}|0|${JSON.stringify(receiptOf(r))}`);
+  assert.deepEqual(await outbox.begin(r, T0), { status: 'duplicate', receipt: receiptOf(r) });
+});
+
 test('redis: messages spread over shards and each shard is drained on its own', async () => {
   const outbox = await implementations[1]![1]({ shards: 4 });
   for (let i = 0; i < 40; i++) {

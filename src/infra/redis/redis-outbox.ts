@@ -98,7 +98,7 @@ export class RedisOutbox implements Outbox {
       packed += `${record.message.id}\n${record.primary}\np|${fingerprint(record)}|0|${JSON.stringify(record)}\n${now + inflightGraceMs}\n`;
     }
     const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), dedupeWindowMs, keys.messagePrefix(shard), packed);
-    return batch.map((_, i) => beginResult(out[i]));
+    return batch.map(({ record }, i) => beginResult(record.message.id, out[i]));
   }
 
   commit(record: OutboxRecord, receipt: Receipt): Promise<void> {
@@ -114,7 +114,7 @@ export class RedisOutbox implements Outbox {
     const streams = { old: keys.outbox(shard, 'old'), new: keys.outbox(shard, 'new') };
     let packed = '';
     for (const { record, receipt } of batch) {
-      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${JSON.stringify(receipt)}\n`;
+      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
     }
     const claim = (side: Side): '0' | '1' => (this.claimed.size(streams[side]) < CLAIM_CAP ? '1' : '0');
     try {
@@ -358,12 +358,12 @@ function owedFromEntry(side: Side, shard: number, ref: string, json: string | un
 }
 
 /** One answer of lua/begin-2.lua: its first letter says what it is. */
-function beginResult(answer: string | undefined): BeginResult {
+function beginResult(id: string, answer: string | undefined): BeginResult {
   switch (answer?.[0]) {
     case 'n':
       return { status: 'new' };
     case 'd':
-      return { status: 'duplicate', receipt: JSON.parse(answer.slice(1)) as Receipt };
+      return { status: 'duplicate', receipt: receiptFrom(id, answer.slice(1)) };
     case 'i':
       return { status: 'in_flight' };
     case 'm':
@@ -371,6 +371,14 @@ function beginResult(answer: string | undefined): BeginResult {
     default:
       throw new Error(`begin script answered ${String(answer)}`);
   }
+}
+
+/** A receipt from a committed record's fields 'primary|secondary|version|acceptedAt' (lua/commit-4.lua). */
+function receiptFrom(id: string, fields: string): Receipt {
+  // Records committed by earlier builds keep the receipt as JSON until the dedupe window ends.
+  if (fields.startsWith('{')) return JSON.parse(fields) as Receipt;
+  const [primary, secondary, version, acceptedAt] = fields.split('|');
+  return { id, primary: primary as Side, secondary: secondary === '-' ? null : (secondary as Side), stateVersion: Number(version), acceptedAt: Number(acceptedAt) };
 }
 
 /**

@@ -11,9 +11,10 @@
           for recovery (ms). One argument, not four per message: each argument costs the client and
           Redis more than splitting one string here.
   A dedupe record is a string 'st|fp|tries|payload': st p(ending) with the record JSON as payload,
-  or c(ommitted) with the receipt JSON; it expires after the window.
+  or c(ommitted) with the receipt's fields 'primary|secondary|version|acceptedAt' (see
+  commit-4.lua); it expires after the window.
   Output: per message 'n' (new), 'i' (in flight), 'm' (mismatch: the id was used for other
-          content) or 'd' .. receipt JSON (duplicate). Messages are taken in order, so the same id
+          content) or 'd' .. the receipt's fields (duplicate). Messages are taken in order, so the same id
           twice in one batch is 'n' then 'i'.
   Two calls per new message: SET NX GET writes the record only if the id is unknown, and returns
   what was there if not.

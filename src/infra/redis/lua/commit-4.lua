@@ -1,5 +1,5 @@
 --[[
-  Confirm primaries (a batch, one shard): keep the receipt as the dedupe record, drop the intent,
+  Confirm primaries (a batch, one shard): keep the receipt's fields as the dedupe record, drop the intent,
   queue the secondary, and lease the queued secondaries to the calling instance at once.
   KEYS[1] intents sorted set of side old
   KEYS[2] intents sorted set of side new
@@ -10,8 +10,9 @@
   ARGV[3] the calling instance's consumer name
   ARGV[4] '1' to lease this batch's writes owed to old to the caller, '0' to leave them queued
   ARGV[5] the same for new
-  ARGV[6] the batch, packed as in begin-2.lua: per message four fields, each ended by '\n': id,
-          primary side, secondary side ('old' | 'new' | '-'), receipt JSON
+  ARGV[6] the batch, packed as in begin-2.lua: per message five fields, each ended by '\n': id,
+          primary side, secondary side ('old' | 'new' | '-'), state version, accepted at (ms): with
+          the id, the receipt a retry of the same id is answered with
   Output: per message the id of its secondary's stream entry if it was leased to the caller (the
           caller holds the record, so it does not come back), '' otherwise (no secondary, already
           committed or aborted, or left queued). Then, in fours (side, entry id, record JSON, tries),
@@ -34,15 +35,15 @@ local out = {}
 local queued = { old = {}, new = {} }
 local counts = { old = 0, new = 0 }
 while pos <= #packed do
-  local id, primary, secondary, receipt = field(), field(), field(), field()
+  local id, primary, secondary, version, acceptedAt = field(), field(), field(), field(), field()
   local key = prefix .. id
   local seen = redis.call('GET', key)
   out[#out + 1] = ''
   if seen and string.sub(seen, 1, 1) == 'p' then
     local fpEnd = string.find(seen, '|', 3, true)
     local triesEnd = string.find(seen, '|', fpEnd + 1, true)
-    -- 'c|fp|tries|' + receipt; the record itself leaves Redis with the stream entry.
-    redis.call('SET', key, 'c' .. string.sub(seen, 2, triesEnd) .. receipt, 'KEEPTTL')
+    -- 'c|fp|tries|primary|secondary|version|acceptedAt'; the record leaves Redis with the stream entry.
+    redis.call('SET', key, 'c' .. string.sub(seen, 2, triesEnd) .. primary .. '|' .. secondary .. '|' .. version .. '|' .. acceptedAt, 'KEEPTTL')
     redis.call('ZREM', intents[primary], id)
     if streams[secondary] then
       local ref = redis.call('XADD', streams[secondary], '*', 'r', string.sub(seen, triesEnd + 1), 'a', 0)
