@@ -48,7 +48,8 @@ const CLAIM_CAP = 1_000;
  * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
  * dead-letter stream. A send costs one round trip (`begin`); begins and commits made in the same
- * turn of the event loop go to Redis as one script call per shard.
+ * turn of the event loop go to Redis as one script call per shard. A commit also leases the
+ * secondaries it queues to this instance, whose worker writes them from the records in hand.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
