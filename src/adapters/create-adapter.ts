@@ -10,7 +10,7 @@ import type { MessagingAdapter } from './messaging-adapter.js';
 export function createAdapter(config: SideConfig, logger: Logger): MessagingAdapter {
   switch (config.type) {
     case 'memory': {
-      const adapter = new MemoryAdapter();
+      const adapter = new MemoryAdapter(Math.random, config.maxMessages);
       adapter.setFaults({ latencyMs: config.latencyMs, errorRate: config.errorRate });
       return adapter;
     }

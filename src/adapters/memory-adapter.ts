@@ -17,16 +17,25 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 const NO_FAULTS: MemoryFaults = { latencyMs: 0, errorRate: 0, down: false };
 
+/** Messages a memory side keeps unless told otherwise (config `sides.<side>.maxMessages`). */
+export const DEFAULT_MAX_MESSAGES = 1_000_000;
+
 /** An in-process messaging system: the embedded default and the bench's side. */
 export class MemoryAdapter implements MessagingAdapter {
   readonly kind = 'memory';
   private readonly messages = new Map<string, OutboundMessage>();
   /** Ids in the order they arrived, to forget the oldest in O(1) (see FifoQueue). */
   private readonly order = new FifoQueue<string>();
+  /**
+   * Messages by recipient (user, or channel), in arrival order, so a history read looks at its
+   * conversation's two inboxes only: scanning every message blocked the event loop ~100 ms per
+   * read at 1M messages. Keyed by the id the message already carries: no key to build per store.
+   */
+  private readonly inboxes = { user: new Map<string, OutboundMessage[]>(), channel: new Map<string, OutboundMessage[]>() };
   private faults: MemoryFaults = { ...NO_FAULTS };
 
   /** Holds at most `maxMessages`, forgetting the oldest: a long-running embedded gateway stays bounded. */
-  constructor(private readonly random: () => number = Math.random, private readonly maxMessages = 1_000_000) {}
+  constructor(private readonly random: () => number = Math.random, private readonly maxMessages = DEFAULT_MAX_MESSAGES) {}
 
   setFaults(faults: Partial<MemoryFaults>): MemoryFaults {
     this.faults = { ...this.faults, ...faults };
@@ -57,12 +66,11 @@ export class MemoryAdapter implements MessagingAdapter {
   async history(query: HistoryQuery): Promise<OutboundMessage[]> {
     await this.applyLatency();
     if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down');
-    const matching: OutboundMessage[] = [];
-    for (const message of this.messages.values()) {
-      if (!inConversation(message, query.conversation)) continue;
-      if (query.before !== undefined && message.sentAt >= query.before) continue;
-      matching.push(message);
-    }
+    const { conversation, before } = query;
+    const candidates = conversation.type === 'channel'
+      ? this.inboxes.channel.get(conversation.id) ?? []
+      : [...(this.inboxes.user.get(conversation.a) ?? []), ...(conversation.a === conversation.b ? [] : this.inboxes.user.get(conversation.b) ?? [])];
+    const matching = candidates.filter((message) => inConversation(message, conversation) && (before === undefined || message.sentAt < before));
     matching.sort((x, y) => x.sentAt - y.sentAt || x.id.localeCompare(y.id));
     return matching.slice(-query.limit);
   }
@@ -93,7 +101,21 @@ export class MemoryAdapter implements MessagingAdapter {
     if (this.messages.has(message.id)) return;
     this.messages.set(message.id, message);
     this.order.push(message.id);
-    if (this.messages.size > this.maxMessages) this.messages.delete(this.order.shift()!);
+    const inboxes = this.inboxes[message.to.type];
+    const inbox = inboxes.get(message.to.id);
+    if (inbox) inbox.push(message);
+    else inboxes.set(message.to.id, [message]);
+    if (this.messages.size > this.maxMessages) this.forget(this.order.shift()!);
+  }
+
+  /** Drops a message; being the oldest of all, it is the oldest in its inbox too. */
+  private forget(id: string): void {
+    const message = this.messages.get(id)!;
+    this.messages.delete(id);
+    const inboxes = this.inboxes[message.to.type];
+    const inbox = inboxes.get(message.to.id)!;
+    inbox.shift();
+    if (inbox.length === 0) inboxes.delete(message.to.id);
   }
 
   private applyLatency(): Promise<void> {
@@ -101,3 +123,4 @@ export class MemoryAdapter implements MessagingAdapter {
     return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : RESOLVED;
   }
 }
+

@@ -9,6 +9,7 @@ const MemorySide = Type.Object(
     type: Type.Literal('memory'),
     latencyMs: Type.Integer({ minimum: 0, default: 0 }),
     errorRate: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+    maxMessages: Type.Integer({ minimum: 1, default: 1_000_000, description: 'Messages kept, the oldest forgotten first (memory stays bounded)' }),
   },
   { additionalProperties: false },
 );

@@ -18,6 +18,24 @@ test('memory side: keeps at most maxMessages, forgetting the oldest; a replay ke
   assert.deepEqual(history.map((m) => m.id), ['m3', 'm4', 'm5']);
 });
 
+test('memory side: history of a user pair holds both directions only, a channel its own messages; before and limit apply', async () => {
+  const side = new MemoryAdapter();
+  const send = (id: string, from: string, to: OutboundMessage['to'], sentAt: number): Promise<void> =>
+    (to.type === 'user' ? side.sendToUser : side.sendToChannel).call(side, { id, from, to, payload: id, sentAt });
+  await send('ab1', 'a', { type: 'user', id: 'b' }, 10);
+  await send('ba1', 'b', { type: 'user', id: 'a' }, 20);
+  await send('ca1', 'c', { type: 'user', id: 'a' }, 25);
+  await send('ch1', 'a', { type: 'channel', id: 'b' }, 30);
+  await send('ab2', 'a', { type: 'user', id: 'b' }, 40);
+  await send('ch2', 'c', { type: 'channel', id: 'b' }, 50);
+  const ids = async (query: Parameters<MemoryAdapter['history']>[0]): Promise<string[]> => (await side.history(query)).map((m) => m.id);
+  assert.deepEqual(await ids({ conversation: { type: 'user', a: 'b', b: 'a' }, limit: 10 }), ['ab1', 'ba1', 'ab2']);
+  assert.deepEqual(await ids({ conversation: { type: 'user', a: 'a', b: 'b' }, limit: 2 }), ['ba1', 'ab2'], 'the newest two');
+  assert.deepEqual(await ids({ conversation: { type: 'user', a: 'a', b: 'b' }, limit: 10, before: 40 }), ['ab1', 'ba1']);
+  assert.deepEqual(await ids({ conversation: { type: 'channel', id: 'b' }, limit: 10 }), ['ch1', 'ch2'], 'a channel named like a user is its own conversation');
+  assert.deepEqual(await ids({ conversation: { type: 'user', a: 'a', b: 'a' }, limit: 10 }), []);
+});
+
 test('FifoQueue: first in, first out across its compactions', () => {
   const queue = new FifoQueue<number>();
   let next = 0;
