@@ -26,13 +26,17 @@ interface Waiting<T, R> {
 }
 
 /**
- * Gathers the calls made in one turn of the event loop and runs them as one batch per shard (one
- * script call instead of one per message), then answers each call with its own result. Under load
- * every request parsed in the same turn joins the batch; alone, a call waits only for the turn's end.
+ * Gathers calls and runs them as one batch per shard (one script call instead of one per
+ * message), then answers each call with its own result. A shard has at most one batch in flight:
+ * calls made meanwhile wait for it to come back and then leave together (group commit). Alone, a
+ * call waits only for the end of the event loop's turn; under load, batches grow with the load
+ * instead of the number of round trips, which is what each script call and socket write costs.
  */
 export class ShardBatcher<T, R> {
   /** Waiting calls by shard (only shards that have some). */
   private readonly pending = new Map<number, Waiting<T, R>[]>();
+  /** Shards with a batch in flight. */
+  private readonly inFlight = new Set<number>();
   private readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -48,7 +52,7 @@ export class ShardBatcher<T, R> {
       let waiting = this.pending.get(shard);
       if (!waiting) this.pending.set(shard, (waiting = []));
       waiting.push({ item, resolve, reject });
-      this.turn.schedule(this.flush);
+      if (!this.inFlight.has(shard)) this.turn.schedule(this.flush);
     });
   }
 
@@ -62,13 +66,23 @@ export class ShardBatcher<T, R> {
 
   private readonly flush = (): void => {
     for (const [shard, waiting] of this.pending) {
-      for (let start = 0; start < waiting.length; start += this.maxBatch) this.runChunk(shard, waiting.slice(start, start + this.maxBatch));
+      if (this.inFlight.has(shard)) continue;
+      this.pending.delete(shard);
+      const chunks: Promise<void>[] = [];
+      for (let start = 0; start < waiting.length; start += this.maxBatch) chunks.push(this.runChunk(shard, waiting.slice(start, start + this.maxBatch)));
+      this.inFlight.add(shard);
+      const done = Promise.all(chunks).then(() => {
+        this.inFlight.delete(shard);
+        // What gathered while this batch was out leaves now, in this turn's flush.
+        if (this.pending.has(shard)) this.turn.schedule(this.flush);
+      });
+      this.running.add(done);
+      void done.finally(() => this.running.delete(done));
     }
-    this.pending.clear();
   };
 
-  private runChunk(shard: number, waiting: Waiting<T, R>[]): void {
-    const done = this.run(shard, waiting.map((w) => w.item)).then(
+  private runChunk(shard: number, waiting: Waiting<T, R>[]): Promise<void> {
+    return this.run(shard, waiting.map((w) => w.item)).then(
       (results) => {
         for (let i = 0; i < waiting.length; i++) waiting[i]!.resolve(results[i]!);
       },
@@ -76,7 +90,5 @@ export class ShardBatcher<T, R> {
         for (const w of waiting) w.reject(err);
       },
     );
-    this.running.add(done);
-    void done.finally(() => this.running.delete(done));
   }
 }
