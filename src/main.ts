@@ -219,6 +219,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     guard.stop();
     await app.close();
     await recorder.stop().catch(() => undefined);
+    // The last requests' commits first, so the workers' last pass writes their secondaries.
+    await outbox.quiesce().catch(() => undefined);
     await Promise.all(SIDES.map((side) => workers[side].stop()));
     stateView.stop();
     await outbox.close();

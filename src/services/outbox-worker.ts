@@ -62,10 +62,23 @@ export class OutboxWorker {
     this.wakeUp?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops, after a last pass over what is owed to this side (what this instance's commits handed
+   * it, and in embedded mode everything, which would otherwise die with the process), for at most
+   * `lastPassMs`.
+   */
+  async stop(lastPassMs = 5_000): Promise<void> {
     this.running = false;
     this.wake();
     await this.loop;
+    const deadline = this.clock() + lastPassMs;
+    while (!this.down && this.clock() < deadline) {
+      try {
+        if ((await this.drainOnce()) === 0) return;
+      } catch {
+        return;
+      }
+    }
   }
 
   get down(): boolean {

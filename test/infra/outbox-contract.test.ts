@@ -211,6 +211,18 @@ test('redis: writes a commit leased to an instance that died are taken over, and
   assert.deepEqual(again.map((w) => w.record.message.id), ['m-slow'], 'once, though it idled past the lease in b\'s own list');
 });
 
+test('redis: writes a commit leased to an instance that closes before writing them are taken by another instance at once', async () => {
+  const migration = `claim-close-${migrations++}`;
+  const a = await implementations[1]![1]({ consumer: 'a', migration });
+  const b = await implementations[1]![1]({ consumer: 'b', migration });
+  const r = record('m-closing');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  await a.close();
+  const taken = await b.lease('new', 0, 10, Date.now());
+  assert.deepEqual(taken.map((w) => w.record.message.id), ['m-closing'], 'not after the 30 s lease: handed back on close');
+});
+
 test('redis: a record committed by an earlier build (receipt kept as JSON) still answers a retry with its receipt', async () => {
   const migration = `legacy-${migrations++}`;
   const outbox = await implementations[1]![1]({ migration });

@@ -181,6 +181,8 @@ export class MemoryOutbox implements Outbox {
     return letters.length;
   }
 
+  async quiesce(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   /**

@@ -35,6 +35,16 @@ export class ClaimedWrites {
     return this.queues.get(stream)?.refs.has(ref) ?? false;
   }
 
+  /** Every waiting entry id by stream, all handed over (at shutdown). */
+  takeAll(): Array<[stream: string, refs: string[]]> {
+    const all: Array<[string, string[]]> = [];
+    for (const [stream, queue] of this.queues) {
+      if (queue.refs.size > 0) all.push([stream, [...queue.refs]]);
+    }
+    this.queues.clear();
+    return all;
+  }
+
   size(stream: string): number {
     return this.queues.get(stream)?.writes.length ?? 0;
   }

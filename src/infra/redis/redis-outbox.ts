@@ -339,9 +339,34 @@ export class RedisOutbox implements Outbox {
     return moved;
   }
 
-  async close(): Promise<void> {
+  async quiesce(): Promise<void> {
     await Promise.all([this.begins.idle(), this.commits.idle()]);
+  }
+
+  async close(): Promise<void> {
+    await this.quiesce();
+    await this.releaseClaimed();
     await this.flushAcks();
+  }
+
+  /**
+   * Writes our commits leased to us that the workers did not get to (a side down at shutdown) are
+   * marked idle for the whole lease, so the next takeover pass of any instance (every quarter
+   * lease) takes them, instead of waiting out the lease first.
+   */
+  private async releaseClaimed(): Promise<void> {
+    const { redis, consumer, logger } = this.options;
+    const left = this.claimed.takeAll();
+    if (left.length === 0) return;
+    const pipeline = redis.pipeline();
+    for (const [stream, refs] of left) pipeline.xclaim(stream, OUTBOX_GROUP, consumer, 0, ...refs, 'IDLE', this.leaseMs, 'JUSTID');
+    try {
+      await pipeline.exec();
+    } catch (err) {
+      // Still not lost: they are taken over once the lease runs out.
+      logger.warn({ err: { message: (err as Error).message } }, 'could not hand back leased writes; other instances take them after the lease');
+    }
+    logger.info({ writes: left.reduce((n, [, refs]) => n + refs.length, 0) }, 'leased writes not written before shutdown handed back to the other instances');
   }
 }
 

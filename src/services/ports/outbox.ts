@@ -88,5 +88,10 @@ export interface Outbox {
   deadLetters(side: Side, limit: number): Promise<DeadLetter[]>;
   /** Puts up to `limit` dead letters of `side` (oldest first) back in its queue, tries reset. */
   redrive(side: Side, limit: number): Promise<number>;
+  /**
+   * Resolves once every append and commit already made has reached the outbox: at shutdown, after
+   * the last request, so the workers' last pass sees every write this instance queued.
+   */
+  quiesce(): Promise<void>;
   close(): Promise<void>;
 }
