@@ -19,6 +19,12 @@ const SCRIPTS = {
   redrive: 'redrive-2.lua',
 } as const;
 
+/** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
+const LIBRARIES: Partial<Record<keyof typeof SCRIPTS, string[]>> = {
+  beginMessages: ['lib/packed-fields.lua'],
+  commitMessages: ['lib/packed-fields.lua'],
+};
+
 type Arg = string | number;
 
 declare module 'ioredis' {
@@ -42,9 +48,9 @@ declare module 'ioredis' {
 
 /** Loads every script once per connection (EVALSHA, falling back to EVAL after a Redis restart). */
 export function defineScripts(redis: Redis): void {
-  for (const [name, file] of Object.entries(SCRIPTS)) {
+  for (const [name, file] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
     const keyCount = /-(\d+)\.lua$/.exec(file)?.[1];
-    const lua = readFileSync(new URL(file, LUA_DIR), 'utf8');
+    const lua = [...(LIBRARIES[name] ?? []), file].map((part) => readFileSync(new URL(part, LUA_DIR), 'utf8')).join('\n');
     redis.defineCommand(name, keyCount === undefined ? { lua } : { lua, numberOfKeys: Number(keyCount) });
   }
 }

@@ -5,11 +5,9 @@
   ARGV[1] dedupe window (ms)
   ARGV[2] key prefix of the shard's dedupe records: record of message id = prefix .. id. Every
           record shares the shard's hash tag with KEYS, so the script stays in one Cluster slot.
-  ARGV[3] the batch, packed: per message four fields, each ended by '\n' (ids are [A-Za-z0-9_.:-],
-          JSON never holds a raw newline): id, primary side ('old' | 'new'), the pending record
-          'p|fp|0|record JSON' (fp: hash of the content, '-' for an id the gateway made), due time
-          for recovery (ms). One argument, not four per message: each argument costs the client and
-          Redis more than splitting one string here.
+  ARGV[3] the batch, packed (lib/packed-fields.lua): per message four fields: id, primary side
+          ('old' | 'new'), the pending record 'p|fp|0|record JSON' (fp: hash of the content, '-'
+          for an id the gateway made), due time for recovery (ms)
   A dedupe record is a string 'st|fp|tries|payload': st p(ending) with the record JSON as payload,
   or c(ommitted) with the receipt's fields 'primary|secondary|version|acceptedAt' (see
   commit-4.lua); it expires after the window.
@@ -20,17 +18,11 @@
   what was there if not.
 ]]
 local intents = { old = KEYS[1], new = KEYS[2] }
-local window, prefix, packed = ARGV[1], ARGV[2], ARGV[3]
-local pos = 1
-local function field()
-  local stop = string.find(packed, '\n', pos, true)
-  local value = string.sub(packed, pos, stop - 1)
-  pos = stop + 1
-  return value
-end
+local window, prefix = ARGV[1], ARGV[2]
+local field = fieldsOf(ARGV[3])
 local out = {}
-while pos <= #packed do
-  local id, primary, pending, due = field(), field(), field(), field()
+for id in field do
+  local primary, pending, due = field(), field(), field()
   local seen = redis.call('SET', prefix .. id, pending, 'NX', 'PX', window, 'GET')
   if not seen then
     redis.call('ZADD', intents[primary], due, id)

@@ -10,9 +10,9 @@
   ARGV[3] the calling instance's consumer name
   ARGV[4] '1' to lease this batch's writes owed to old to the caller, '0' to leave them queued
   ARGV[5] the same for new
-  ARGV[6] the batch, packed as in begin-2.lua: per message five fields, each ended by '\n': id,
-          primary side, secondary side ('old' | 'new' | '-'), state version, accepted at (ms): with
-          the id, the receipt a retry of the same id is answered with
+  ARGV[6] the batch, packed (lib/packed-fields.lua): per message five fields: id, primary side,
+          secondary side ('old' | 'new' | '-'), state version, accepted at (ms): with the id, the
+          receipt a retry of the same id is answered with
   Output: per message the id of its secondary's stream entry if it was leased to the caller (the
           caller holds the record, so it does not come back), '' otherwise (no secondary, already
           committed or aborted, or left queued). Then, in fours (side, entry id, record JSON, tries),
@@ -21,21 +21,15 @@
 ]]
 local intents = { old = KEYS[1], new = KEYS[2] }
 local streams = { old = KEYS[3], new = KEYS[4] }
-local prefix, group, consumer, packed = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
+local prefix, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local lease = { old = ARGV[4] == '1', new = ARGV[5] == '1' }
-local pos = 1
-local function field()
-  local stop = string.find(packed, '\n', pos, true)
-  local value = string.sub(packed, pos, stop - 1)
-  pos = stop + 1
-  return value
-end
+local field = fieldsOf(ARGV[6])
 local out = {}
 -- Per side: entry id -> index in out, and how many, of the writes to lease.
 local queued = { old = {}, new = {} }
 local counts = { old = 0, new = 0 }
-while pos <= #packed do
-  local id, primary, secondary, version, acceptedAt = field(), field(), field(), field(), field()
+for id in field do
+  local primary, secondary, version, acceptedAt = field(), field(), field(), field()
   local key = prefix .. id
   local seen = redis.call('GET', key)
   out[#out + 1] = ''
