@@ -429,7 +429,7 @@ test('the Dockerfile builds what the gateway needs and runs what the build outpu
   // the compiled scripts module finds its Lua files there, and they are all present.
   const luaDir = fileURLToPath(new URL('../../../../src/infra/redis/lua/', pathToFileURL(path('dist/src/infra/redis/scripts.js'))));
   assert.equal(luaDir, path('src/infra/redis/lua/'));
-  const luaFiles = [...read('src/infra/redis/scripts.ts').matchAll(/'([\w-]+\.lua)'/g)].map((m) => m[1]!);
+  const luaFiles = [...read('src/infra/redis/scripts.ts').matchAll(/'([\w/-]+\.lua)'/g)].map((m) => m[1]!);
   assert.ok(luaFiles.length > 0, 'src/infra/redis/scripts.ts names its Lua files');
   for (const file of luaFiles) assert.ok(existsSync(join(luaDir, file)), `${file} is in src/infra/redis/lua/`);
   assert.ok(existsSync(path('config/flags.json')), 'config/flags.json (the default flags.bootstrapFile)');
