@@ -47,9 +47,10 @@ const CLAIM_CAP = 1_000;
 /**
  * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
- * dead-letter stream. A send costs one round trip (`begin`); begins and commits made in the same
- * turn of the event loop go to Redis as one script call per shard. A commit also leases the
- * secondaries it queues to this instance, whose worker writes them from the records in hand.
+ * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to Redis as one
+ * script call per shard for all the calls gathered while the previous one was out (ShardBatcher).
+ * A commit also leases the secondaries it queues to this instance, whose worker writes them from
+ * the records in hand.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
@@ -90,7 +91,7 @@ export class RedisOutbox implements Outbox {
     return this.begins.add(shardOf(record.message.id, this.shards), { record, now });
   }
 
-  /** One script call appends every message begun in this turn of the event loop (per shard). */
+  /** One script call appends every message of the batch (one shard). */
   private async beginBatch(shard: number, batch: PendingBegin[]): Promise<BeginResult[]> {
     const { redis, keys, inflightGraceMs, dedupeWindowMs } = this.options;
     // Packed as lua/begin-2.lua reads it: four '\n'-ended fields per message.
@@ -107,7 +108,7 @@ export class RedisOutbox implements Outbox {
   }
 
   /**
-   * One script call confirms every primary of this turn (per shard), queues their secondaries and
+   * One script call confirms every primary of the batch (one shard), queues their secondaries and
    * leases them to this instance, whose worker then writes them from the records it holds.
    */
   private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
@@ -360,13 +361,15 @@ export class RedisOutbox implements Outbox {
     if (left.length === 0) return;
     const pipeline = redis.pipeline();
     for (const [stream, refs] of left) pipeline.xclaim(stream, OUTBOX_GROUP, consumer, 0, ...refs, 'IDLE', this.leaseMs, 'JUSTID');
+    const writes = left.reduce((n, [, refs]) => n + refs.length, 0);
     try {
-      await pipeline.exec();
+      const failed = ((await pipeline.exec()) ?? []).find(([err]) => err)?.[0];
+      if (failed) throw failed;
+      logger.info({ writes }, 'leased writes not written before shutdown handed back to the other instances');
     } catch (err) {
       // Still not lost: they are taken over once the lease runs out.
-      logger.warn({ err: { message: (err as Error).message } }, 'could not hand back leased writes; other instances take them after the lease');
+      logger.warn({ err: { message: (err as Error).message }, writes }, 'could not hand back leased writes; other instances take them after the lease');
     }
-    logger.info({ writes: left.reduce((n, [, refs]) => n + refs.length, 0) }, 'leased writes not written before shutdown handed back to the other instances');
   }
 }
 
