@@ -46,6 +46,13 @@ const implementations: Array<[string, Factory]> = [
   }],
 ];
 
+/** Two Redis outbox instances (consumers a and b) of one migration, as two gateways would be. */
+async function twoInstances(name: string, leaseMs?: number): Promise<{ a: Outbox; b: Outbox }> {
+  const migration = `${name}-${migrations++}`;
+  const create = implementations[1]![1];
+  return { a: await create({ consumer: 'a', leaseMs, migration }), b: await create({ consumer: 'b', leaseMs, migration }) };
+}
+
 for (const [name, create] of implementations) {
   describe(`${name} outbox`, () => {
     test('begin is the commit point: a second begin of the same id is in flight, then a duplicate with the first receipt', async () => {
@@ -161,9 +168,7 @@ for (const [name, create] of implementations) {
 }
 
 test('redis: a write leased by an instance that died is taken over after the lease time', async () => {
-  const migration = `takeover-${migrations++}`;
-  const a = await implementations[1]![1]({ consumer: 'a', leaseMs: 200, migration });
-  const b = await implementations[1]![1]({ consumer: 'b', leaseMs: 200, migration });
+  const { a, b } = await twoInstances('takeover', 200);
   const r = record('m7');
   await a.begin(r, T0);
   await a.commit(r, receiptOf(r));
@@ -176,9 +181,7 @@ test('redis: a write leased by an instance that died is taken over after the lea
 });
 
 test('redis: a commit leases its secondaries to the committing instance, which writes them from the records it holds', async () => {
-  const migration = `claim-${migrations++}`;
-  const a = await implementations[1]![1]({ consumer: 'a', migration });
-  const b = await implementations[1]![1]({ consumer: 'b', migration });
+  const { a, b } = await twoInstances('claim');
   const r = record('m-claim');
   await a.begin(r, T0);
   await a.commit(r, receiptOf(r));
@@ -192,9 +195,7 @@ test('redis: a commit leases its secondaries to the committing instance, which w
 });
 
 test('redis: writes a commit leased to an instance that died are taken over, and its own takeover does not repeat them', async () => {
-  const migration = `claim-takeover-${migrations++}`;
-  const a = await implementations[1]![1]({ consumer: 'a', leaseMs: 200, migration });
-  const b = await implementations[1]![1]({ consumer: 'b', leaseMs: 200, migration });
+  const { a, b } = await twoInstances('claim-takeover', 200);
   const dies = record('m-dies');
   await a.begin(dies, T0);
   await a.commit(dies, receiptOf(dies));
@@ -212,15 +213,28 @@ test('redis: writes a commit leased to an instance that died are taken over, and
 });
 
 test('redis: writes a commit leased to an instance that closes before writing them are taken by another instance at once', async () => {
-  const migration = `claim-close-${migrations++}`;
-  const a = await implementations[1]![1]({ consumer: 'a', migration });
-  const b = await implementations[1]![1]({ consumer: 'b', migration });
+  const { a, b } = await twoInstances('claim-close');
   const r = record('m-closing');
   await a.begin(r, T0);
   await a.commit(r, receiptOf(r));
   await a.close();
   const taken = await b.lease('new', 0, 10, Date.now());
   assert.deepEqual(taken.map((w) => w.record.message.id), ['m-closing'], 'not after the 30 s lease: handed back on close');
+});
+
+test('redis: a full batch of writes leased by its own commits does not keep an instance from taking over a dead one\'s', async () => {
+  const { a, b } = await twoInstances('claim-full', 200);
+  const orphan = record('m-orphan');
+  await b.begin(orphan, T0);
+  await b.commit(orphan, receiptOf(orphan));
+  const own = [record('m-own-1'), record('m-own-2')];
+  for (const r of own) {
+    await a.begin(r, T0);
+    await a.commit(r, receiptOf(r));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const writes = await a.lease('new', 0, 2, Date.now());
+  assert.deepEqual(writes.map((w) => w.record.message.id).sort(), ['m-orphan', 'm-own-1', 'm-own-2'], 'its own two, once each, and b\'s');
 });
 
 test('redis: a record committed by an earlier build (receipt kept as JSON) still answers a retry with its receipt', async () => {

@@ -58,7 +58,6 @@ export class RedisOutbox implements Outbox {
   private readonly begins: ShardBatcher<PendingBegin, BeginResult>;
   private readonly commits: ShardBatcher<PendingCommit, void>;
   private readonly lastReclaim = new Map<string, number>();
-  private readonly lastRead = new Map<string, number>();
   private readonly claimed = new ClaimedWrites();
   private readonly lastPromote = new Map<string, number>();
   /** Settled writes not yet acked, by stream (see `complete`). */
@@ -151,16 +150,16 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, consumer } = this.options;
     const stream = keys.outbox(shard, side);
     const key = `${side}:${shard}`;
-    // Writes our commits leased to us come first; Redis is read when they run out, and a few
-    // times a second anyway (retries, takeovers, writes queued by other instances or a redrive).
+    // Retries and takeovers are rare: look for them a few times a second, not on every lease.
+    const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
+    // Writes our commits leased to us come first; Redis is read when they run out, and with the
+    // promotion pass anyway (retries, takeovers, writes queued by other instances or a redrive).
     const writes = this.claimed.take(stream, max);
-    if (writes.length === max || (writes.length > 0 && now - (this.lastRead.get(key) ?? 0) < PROMOTE_EVERY_MS)) return writes;
-    this.lastRead.set(key, now);
+    // Never skipped for a full local batch, or under steady load Redis would never be read.
+    if (writes.length > 0 && !promote) return writes;
     const pipeline = redis.pipeline();
     this.takeAcks(pipeline);
     const acks = pipeline.length;
-    // Retries and takeovers are rare: look for them a few times a second, not on every lease.
-    const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
     if (promote) {
       this.lastPromote.set(key, now);
       pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
@@ -170,7 +169,9 @@ export class RedisOutbox implements Outbox {
       this.lastReclaim.set(key, now);
       pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
     }
-    pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
+    // COUNT 0 would mean no limit: read only if the batch has room.
+    const read = writes.length < max;
+    if (read) pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
     const results = ((await pipeline.exec()) ?? []).slice(acks);
     for (const [err] of results) if (err) throw err;
     const rows: StreamRows = [];
@@ -179,8 +180,7 @@ export class RedisOutbox implements Outbox {
       const reclaimed = (results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? [];
       rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !writes.some((w) => w.ref === ref)));
     }
-    const read = results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null;
-    rows.push(...(read?.[0]?.[1] ?? []));
+    if (read) rows.push(...((results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
     for (const [ref, fields] of rows) {
       const write = this.parseEntry(side, shard, ref, fields);
       if (write) writes.push(write);
