@@ -12,10 +12,17 @@ export class AdapterError extends Error {
     message: string,
     /** The vendor's own code, when it gave one (HTTP status, Agora error code). */
     readonly vendorCode?: string | number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; notSent?: boolean },
   ) {
     super(message, options);
+    this.notSent = options?.notSent ?? false;
   }
+
+  /**
+   * True only when the side cannot hold the message (no connection was made): then a failed send
+   * stored nothing. Otherwise a retryable failure is ambiguous: the side may have stored it.
+   */
+  readonly notSent: boolean;
 
   get retryable(): boolean {
     return this.failure !== 'rejected';

@@ -18,11 +18,35 @@ export interface HttpLegacyConfig {
 }
 
 /** Retry backoff: attempt n waits between half and all of min(cap, base * 2^n). */
-const BACKOFF_BASE_MS = 50;
-const BACKOFF_CAP_MS = 1_000;
+export const BACKOFF_BASE_MS = 50;
+export const BACKOFF_CAP_MS = 1_000;
 const HEALTH_TIMEOUT_MS = 1_000;
 /** How much of an error reply's body goes into the error message. */
 const ERROR_BODY_CHARS = 200;
+const DOT = 0x2e;
+const DOTS_ONLY = /^\.+$/;
+
+/** The longest wait after failed attempt n (from 0) before the next one. */
+function backoffWindowMs(attempt: number): number {
+  return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
+
+/** The longest one call can take: every attempt to its deadline, and the longest backoff between them. */
+export function longestCallMs(timeoutMs: number, retries: number): number {
+  let backoff = 0;
+  for (let attempt = 0; attempt < retries; attempt++) backoff += backoffWindowMs(attempt);
+  return timeoutMs * (retries + 1) + backoff;
+}
+
+/**
+ * An id as one path segment that cannot walk out of its place: reserved characters are
+ * percent-encoded, and so is a dot-only segment, which servers and proxies would otherwise
+ * resolve as `.` or `..`. The API refuses such ids already; this holds whatever the caller.
+ */
+export function pathSegment(id: string): string {
+  const encoded = encodeURIComponent(id);
+  return encoded.charCodeAt(0) === DOT && DOTS_ONLY.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;
+}
 
 /** Socket-level errors: the request could not be carried to the server or back. */
 const UNAVAILABLE_CODES = new Set([
@@ -30,6 +54,8 @@ const UNAVAILABLE_CODES = new Set([
   'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Failures to connect at all: the request never reached the server, which cannot hold the message. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * The deadline of one attempt, handed to undici as its abort signal (undici takes an EventEmitter
@@ -111,8 +137,8 @@ export class HttpLegacyAdapter implements MessagingAdapter {
     const { conversation, limit, before } = query;
     const path =
       conversation.type === 'channel'
-        ? `${this.basePath}/v1/conversations/channel/${encodeURIComponent(conversation.id)}/messages`
-        : `${this.basePath}/v1/conversations/user/${encodeURIComponent(conversation.a)}/${encodeURIComponent(conversation.b)}/messages`;
+        ? `${this.basePath}/v1/conversations/channel/${pathSegment(conversation.id)}/messages`
+        : `${this.basePath}/v1/conversations/user/${pathSegment(conversation.a)}/${pathSegment(conversation.b)}/messages`;
     const search = before === undefined ? `?limit=${limit}` : `?limit=${limit}&before=${before}`;
     return this.call('GET', path + search, undefined, readMessages);
   }
@@ -145,11 +171,13 @@ export class HttpLegacyAdapter implements MessagingAdapter {
 
   private put(message: OutboundMessage): Promise<void> {
     // The whole message goes as the body: the server checks that its `id` matches the path.
-    const path = `${this.basePath}/v1/messages/${encodeURIComponent(message.id)}`;
+    const path = `${this.basePath}/v1/messages/${pathSegment(message.id)}`;
     return this.call('PUT', path, JSON.stringify(message), discard);
   }
 
+  /** Fails `notSent` only if no attempt reached the server: one that did may have stored the message. */
   private async call<T>(method: 'GET' | 'PUT', path: string, body: string | undefined, read: ReadBody<T>): Promise<T> {
+    let reached = false;
     for (let attempt = 0; ; attempt++) {
       let failure: AdapterError;
       const deadline = new Deadline(this.timeoutMs);
@@ -168,8 +196,9 @@ export class HttpLegacyAdapter implements MessagingAdapter {
       } finally {
         deadline.clear();
       }
-      if (!failure.retryable || attempt >= this.retries) throw failure;
-      const window = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+      reached ||= !failure.notSent;
+      if (!failure.retryable || attempt >= this.retries) throw reached && failure.notSent ? reachedBefore(failure) : failure;
+      const window = backoffWindowMs(attempt);
       await sleep(window / 2 + this.random() * (window / 2));
     }
   }
@@ -206,8 +235,13 @@ function transportError(method: string, path: string, err: unknown, deadline: De
     return new AdapterError('timeout', `${where}: no reply within ${deadline.ms} ms`, undefined, { cause: err });
   }
   const detail = err instanceof Error ? err.message : String(err);
-  if (UNAVAILABLE_CODES.has(code)) return new AdapterError('unavailable', `${where}: ${code} ${detail}`, undefined, { cause: err });
+  if (UNAVAILABLE_CODES.has(code)) return new AdapterError('unavailable', `${where}: ${code} ${detail}`, undefined, { cause: err, notSent: NOT_SENT_CODES.has(code) });
   return new AdapterError('vendor_error', `${where}: ${detail}`, undefined, { cause: err });
+}
+
+/** The last failure, but no longer `notSent`: an earlier attempt reached the server. */
+function reachedBefore(failure: AdapterError): AdapterError {
+  return new AdapterError(failure.failure, `${failure.message} (an earlier attempt reached the server)`, failure.vendorCode, { cause: failure.cause });
 }
 
 /** The error's code, looking into the AggregateError that a dual-stack connect throws. */

@@ -92,10 +92,11 @@ export class MemoryAdapter implements MessagingAdapter {
     }
   }
 
+  /** Injected failures happen before the message is stored, so they say so (`notSent`). */
   private storeNow(message: OutboundMessage): void {
-    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down');
+    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down', undefined, { notSent: true });
     if (this.faults.errorRate > 0 && this.random() < this.faults.errorRate) {
-      throw new AdapterError('vendor_error', 'memory side failed (fault injected)', 500);
+      throw new AdapterError('vendor_error', 'memory side failed (fault injected)', 500, { notSent: true });
     }
     // Idempotent by id: a replay keeps the first copy.
     if (this.messages.has(message.id)) return;

@@ -174,6 +174,7 @@ export function formatBreakGlassRollback(reply: ChangeReply, where: string): str
     `rolled back through Redis (break glass): now ${stateSummary(reply.state)}  (migration ${reply.state.migration}, version ${reply.state.version})`,
     `  written to ${where}, audited as ${reply.state.rollback?.actor ?? '?'} (break-glass)`,
     '  running gateways follow within 1 s; check with: cutover status',
+    ...(reply.note ? [`  note: ${reply.note}`] : []),
     '',
   ].join('\n');
 }
@@ -222,11 +223,12 @@ export function formatOutbox(status: OutboxStatus): string {
   }
   const lines = columns(rows, new Set([1, 2, 3]));
   lines.push(`unconfirmed primaries: ${counts.unconfirmed} (begun, not yet confirmed by their side)`);
+  if (counts.waitingCommits > 0) lines.push(`commits this gateway holds until Redis takes them: ${counts.waitingCommits}`);
   const letters = [...status.deadLetters.old, ...status.deadLetters.new].sort((a, b) => b.at - a.at);
   if (letters.length > 0) {
     lines.push('', 'dead letters, newest first:');
     const letterRows = letters.map((letter) => [
-      letter.side, formatTime(letter.at), `${letter.attempts} tries`, deadLetterMessageId(letter.record), oneLine(letter.reason),
+      letter.side, letter.kind, formatTime(letter.at), `${letter.attempts} tries`, deadLetterMessageId(letter.record), oneLine(letter.reason),
     ]);
     lines.push(...columns(letterRows).map((line) => `  ${line}`));
   } else if (counts.deadLettered.old + counts.deadLettered.new > 0) {

@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CutoverError } from '../domain/errors.js';
+import { PATTERN_RULES } from './schemas.js';
 
 /** Fastify's own client errors, given Cutover's stable codes. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -10,8 +11,22 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
 };
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Error bodies of this route name the caller's message id (`details.messageId`), so a retry can reuse it. */
+    echoMessageId?: boolean;
+  }
+}
+
 export function sendError(reply: FastifyReply, status: number, code: string, message: string, details?: Record<string, unknown>): FastifyReply {
-  return reply.code(status).type('application/json').send({ error: details ? { code, message, details } : { code, message } });
+  const withId = messageIdDetails(reply.request, details);
+  return reply.code(status).type('application/json').send({ error: withId ? { code, message, details: withId } : { code, message } });
+}
+
+function messageIdDetails(request: FastifyRequest, details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!request.routeOptions.config?.echoMessageId || details?.messageId !== undefined) return details;
+  const id = (request.body as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? { ...details, messageId: id } : details;
 }
 
 /**
@@ -27,7 +42,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err.validation) {
       const where = err.validationContext ?? 'request';
-      return sendError(reply, 400, 'INVALID_REQUEST', `${where}${err.message.replace(/^(body|querystring|params|headers)/, '')}`);
+      const message = err.message.replace(/must match pattern "([^"]*)"/g, (whole, pattern: string) => PATTERN_RULES.get(pattern) ?? whole);
+      return sendError(reply, 400, 'INVALID_REQUEST', `${where}${message.replace(/^(body|querystring|params|headers)/, '')}`);
     }
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && err.statusCode === 400)) {
       return sendError(reply, 400, 'INVALID_JSON', 'the body is not valid JSON');

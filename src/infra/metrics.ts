@@ -5,8 +5,8 @@ import { SIDES, type Side } from '../domain/message.js';
 import { STAGES, type RolloutState } from '../domain/rollout-state.js';
 import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
 import type { GuardTelemetry } from '../services/guard.js';
-import type { OutboxCounts } from '../services/ports/outbox.js';
-import type { AdapterOp, CallOutcome, DualWriteResult, SendResult, Telemetry } from '../services/ports/telemetry.js';
+import type { FencedOp, OutboxCounts } from '../services/ports/outbox.js';
+import type { AdapterOp, CallOutcome, DualWriteResult, SendResult, StateAnomaly, Telemetry } from '../services/ports/telemetry.js';
 
 /** Latency buckets (seconds) fine enough for a p99 guard between 1 ms and 5 s. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -38,7 +38,7 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   readonly messages: Counter<'primary' | 'result'> = new Counter({
     name: 'cutover_messages_total',
-    help: 'Send requests by primary side and result (accepted, duplicate, rejected, failed: the side did not take it, outbox_unavailable: Redis could not record it)',
+    help: 'Send requests by primary side and result (accepted, duplicate, pending: the primary answered ambiguously and recovery finishes it, rejected, failed, outbox_unavailable: Redis could not record it)',
     labelNames: ['primary', 'result'] as const,
     registers: [this.registry],
     collect: (): void => this.messageCells.publish(),
@@ -86,6 +86,32 @@ export class Metrics implements Telemetry, GuardTelemetry {
   readonly outboxUnconfirmed = new Gauge({
     name: 'cutover_outbox_unconfirmed',
     help: 'Primaries begun but not yet confirmed (in flight or awaiting recovery)',
+    registers: [this.registry],
+  });
+
+  readonly outboxWaitingCommits = new Gauge({
+    name: 'cutover_outbox_waiting_commits',
+    help: 'Commits this instance holds because Redis did not take them yet (sent again once it answers)',
+    registers: [this.registry],
+  });
+
+  readonly outboxFenced = new Counter({
+    name: 'cutover_outbox_fenced_total',
+    help: 'Settling steps refused because another holder had taken the write over (or settled it), by step',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stateAnomalies = new Counter({
+    name: 'cutover_state_anomalies_total',
+    help: 'Times this instance found the stored rollout state behind or apart from the one it held (version_backwards, generation_changed, rewritten) or gone (missing)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly stateMissing = new Gauge({
+    name: 'cutover_state_record_missing',
+    help: '1 while the state store answers that no rollout state exists although this instance routes by one (Redis lost its data)',
     registers: [this.registry],
   });
 
@@ -144,7 +170,7 @@ export class Metrics implements Telemetry, GuardTelemetry {
     // Zeroed series so dashboards and alerts see every label set from the start.
     for (const side of SIDES) {
       for (const result of ['ok', 'retry', 'dead_letter', 'recovered'] as const) this.dualWriteCellsBySide[side][result] = this.dualWriteCells.cell({ side, result });
-      for (const result of ['accepted', 'duplicate', 'rejected', 'failed', 'outbox_unavailable'] as const) this.messageCellsBySide[side][result] = this.messageCells.cell({ primary: side, result });
+      for (const result of ['accepted', 'duplicate', 'pending', 'rejected', 'failed', 'outbox_unavailable'] as const) this.messageCellsBySide[side][result] = this.messageCells.cell({ primary: side, result });
       const send: Partial<Record<CallOutcome, Cell>> = (this.adapterCells[side].send = {});
       for (const outcome of ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const) send[outcome] = this.adapterCallCells.cell({ side, op: 'send', outcome });
     }
@@ -152,7 +178,10 @@ export class Metrics implements Telemetry, GuardTelemetry {
     for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
     for (const action of ['rollback', 'promote'] as const) this.guardActions.inc({ action }, 0);
     for (const result of ['ok', 'failed'] as const) this.unleashMirrors.inc({ result }, 0);
-    this.outboxCounts({ owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0 });
+    for (const op of ['abort', 'hand_over', 'retry', 'dead_letter', 'ack'] as const) this.outboxFenced.inc({ op }, 0);
+    for (const kind of ['version_backwards', 'generation_changed', 'rewritten', 'missing'] as const) this.stateAnomalies.inc({ kind }, 0);
+    this.stateMissing.set(0);
+    this.outboxCounts({ owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0, waitingCommits: 0 });
     this.guardReport(null);
   }
 
@@ -177,11 +206,25 @@ export class Metrics implements Telemetry, GuardTelemetry {
       this.outboxDeadLetters.set({ side }, counts.deadLettered[side]);
     }
     this.outboxUnconfirmed.set(counts.unconfirmed);
+    this.outboxWaitingCommits.set(counts.waitingCommits);
+  }
+
+  outboxFence(op: FencedOp, count: number): void {
+    this.outboxFenced.inc({ op }, count);
+  }
+
+  stateAnomaly(kind: StateAnomaly): void {
+    this.stateAnomalies.inc({ kind });
+    if (kind === 'missing') this.stateMissing.set(1);
   }
 
   /** Reads the state's age at scrape time, so a hung re-read cannot freeze the gauge. */
   trackStateAge(seconds: () => number): void {
     this.stateAgeSource = seconds;
+  }
+
+  stateFound(): void {
+    this.stateMissing.set(0);
   }
 
   state(state: RolloutState, syncedAgoSeconds: number): void {

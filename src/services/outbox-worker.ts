@@ -152,14 +152,14 @@ export class OutboxWorker {
       const now = this.clock();
       if (!error.retryable || write.attempt + 1 >= this.options.maxAttempts) {
         const reason = error.retryable ? `gave up after ${write.attempt + 1} tries: ${error.message}` : `refused by ${side}: ${error.message}`;
-        await outbox.deadLetter(write, reason, now);
+        // False: another instance took the write over meanwhile and settles it itself.
+        if (!(await outbox.deadLetter(write, reason, now))) continue;
         telemetry.dualWrite(side, 'dead_letter');
         this.options.logger.error({ side, messageId: write.record.message.id, attempts: write.attempt + 1, reason }, 'outbox write dead-lettered');
         continue;
       }
       this.consecutiveFailures++;
-      await outbox.retry(write, now + backoffDelay(write.attempt, this.options.backoffBaseMs, this.options.backoffMaxMs));
-      telemetry.dualWrite(side, 'retry');
+      if (await outbox.retry(write, now + backoffDelay(write.attempt, this.options.backoffBaseMs, this.options.backoffMaxMs))) telemetry.dualWrite(side, 'retry');
     }
     await outbox.complete(delivered);
     if (this.down) this.options.logger.warn({ side, failures: this.consecutiveFailures }, 'side looks down; outbox pauses and probes its health');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AdapterError, toAdapterError } from '../adapters/adapter-error.js';
+import { type AdapterError, toAdapterError } from '../adapters/adapter-error.js';
 import { deliver, type MessagingAdapter } from '../adapters/messaging-adapter.js';
 import {
   IdempotencyMismatchError, MessageInFlightError, OutboxUnavailableError, RejectedBySideError, SideUnavailableError,
@@ -22,6 +22,12 @@ export interface SendInput {
 export interface SendOutcome extends Receipt {
   /** True when this id was already accepted and this reply repeats the first one. */
   duplicate: boolean;
+  /**
+   * True when the primary's answer was ambiguous (a timeout, a reset, a 5xx: it may hold the
+   * message): the message is in the outbox and recovery writes it to both sides; a retry with the
+   * same id answers "in flight" until then, and this receipt once it is done.
+   */
+  pending: boolean;
 }
 
 export interface SendMessageDeps {
@@ -32,13 +38,18 @@ export interface SendMessageDeps {
   logger: Logger;
   /** Called after a commit, so local outbox workers pick the secondary up at once. */
   onCommitted?: (secondary: Side) => void;
+  /** How soon recovery takes over a message whose primary answered ambiguously. */
+  handOverDelayMs?: number;
   clock?: () => number;
 }
 
 /**
  * Accepts one message: decide the route, append to the write-ahead outbox (the commit point, one
  * Redis round trip), write the primary, reply; the secondary is written by the outbox workers.
- * If the primary refuses, the append is undone, so an error reply leaves nothing half-written.
+ * If the primary refuses (a definite 4xx) or cannot be reached at all, the append is undone:
+ * nothing is stored anywhere. If its answer is ambiguous (it may have stored the message), the
+ * message is left to recovery, which writes it to both sides, and the caller is told it is
+ * pending. Every error names the message id.
  */
 export class SendMessage {
   private readonly clock: () => number;
@@ -70,6 +81,7 @@ export class SendMessage {
       idFromCaller: input.id !== undefined,
     };
 
+    const messageId = message.id;
     let begun: BeginResult;
     try {
       begun = await outbox.begin(record, now);
@@ -78,54 +90,81 @@ export class SendMessage {
     }
     if (begun.status === 'duplicate') {
       telemetry.message(begun.receipt.primary, 'duplicate');
-      return { ...begun.receipt, duplicate: true };
+      return { ...begun.receipt, duplicate: true, pending: false };
     }
     if (begun.status === 'in_flight') {
-      throw new MessageInFlightError(`message ${message.id} is still being delivered; retry shortly with the same id`, { retryAfterSeconds: 1 });
+      throw new MessageInFlightError(`message ${messageId} is still being delivered; retry shortly with the same id for its receipt`, { retryAfterSeconds: 1, details: { messageId } });
     }
     if (begun.status === 'mismatch') {
-      throw new IdempotencyMismatchError(`message id ${message.id} was already used for a different message; use a new id`);
+      throw new IdempotencyMismatchError(`message id ${messageId} was already used for a different message; use a new id`, { details: { messageId } });
     }
 
+    const receipt: Receipt = {
+      id: messageId, primary: route.primary, secondary: route.secondary, stateVersion: route.state.version, acceptedAt: now,
+    };
     try {
       await deliver(sides[route.primary], message);
     } catch (err) {
-      await this.abort(record);
-      throw this.primaryFailure(route.primary, toAdapterError(err));
+      const error = toAdapterError(err);
+      if (!error.retryable || error.notSent) {
+        await this.abort(record, now);
+        throw this.notStored(route.primary, messageId, error);
+      }
+      await this.handOver(record, now);
+      telemetry.message(route.primary, 'pending');
+      return { ...receipt, duplicate: false, pending: true };
     }
-    const receipt: Receipt = {
-      id: message.id, primary: route.primary, secondary: route.secondary, stateVersion: route.state.version, acceptedAt: now,
-    };
     const committed = outbox.commit(record, receipt);
     // A callback bound once per side: no closure per message.
     if (route.secondary) void committed.then(this.wake[route.secondary]);
     telemetry.message(route.primary, 'accepted');
-    return { id: receipt.id, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false };
+    return { id: messageId, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false, pending: false };
   }
 
+  /**
+   * A connection that is down fails before the command leaves: nothing was recorded. A timeout
+   * came after it left: the append may have landed, and recovery would then deliver it.
+   */
   private outboxUnavailable(record: OutboxRecord, cause: unknown): Error {
     this.deps.telemetry.message(record.primary, 'outbox_unavailable');
-    return new OutboxUnavailableError('the outbox (Redis) is unreachable, so the message cannot be accepted durably; retry shortly', {
-      retryAfterSeconds: 1, cause,
-    });
+    const messageId = record.message.id;
+    const unknown = cause instanceof Error && /timed? ?out/i.test(cause.message);
+    const message = unknown
+      ? `the outbox (Redis) did not answer in time: message ${messageId} may or may not have been accepted; retry with the same id (it is never delivered twice)`
+      : `the outbox (Redis) is unreachable, so message ${messageId} was not accepted; retry shortly with the same id`;
+    return new OutboxUnavailableError(message, { retryAfterSeconds: 1, cause, details: { messageId, outcome: unknown ? 'unknown' : 'not_accepted' } });
   }
 
-  private async abort(record: OutboxRecord): Promise<void> {
+  private async abort(record: OutboxRecord, begunAt: number): Promise<void> {
     try {
-      await this.deps.outbox.abort(record);
+      await this.deps.outbox.abort(record, begunAt);
     } catch (err) {
-      // Cannot undo: recovery will deliver it after the grace; a retry with the same id stays safe.
-      this.deps.logger.error({ err: { message: (err as Error).message }, messageId: record.message.id }, 'outbox abort failed; the message may still be delivered by recovery');
+      // Cannot undo: recovery takes it after the grace, meets the same refusal and dead-letters it.
+      this.deps.logger.error({ err: { message: (err as Error).message }, messageId: record.message.id }, 'outbox abort failed; recovery will meet the same refusal and dead-letter it');
     }
   }
 
-  private primaryFailure(primary: Side, error: AdapterError): Error {
+  private async handOver(record: OutboxRecord, begunAt: number): Promise<void> {
+    try {
+      await this.deps.outbox.handOver(record, begunAt, this.clock() + (this.deps.handOverDelayMs ?? DEFAULT_HAND_OVER_DELAY_MS));
+    } catch (err) {
+      // Still owed: recovery takes it when the grace ends instead of sooner.
+      this.deps.logger.warn({ err: { message: (err as Error).message }, messageId: record.message.id }, 'could not hand the message over to recovery early; it is recovered after the grace');
+    }
+  }
+
+  /** A definite answer: the side refused the message, or could not be reached at all. */
+  private notStored(primary: Side, messageId: string, error: AdapterError): Error {
     this.deps.telemetry.message(primary, error.retryable ? 'failed' : 'rejected');
     if (!error.retryable) {
-      return new RejectedBySideError(`the ${primary} side refused the message: ${error.message}`, { details: { side: primary, vendorCode: error.vendorCode }, cause: error });
+      return new RejectedBySideError(`the ${primary} side refused message ${messageId}: ${error.message}; nothing was stored`, {
+        details: { messageId, side: primary, vendorCode: error.vendorCode }, cause: error,
+      });
     }
-    return new SideUnavailableError(`the ${primary} side did not accept the message (${error.failure}); nothing was stored, retry with the same id`, {
-      retryAfterSeconds: 1, details: { side: primary, failure: error.failure }, cause: error,
+    return new SideUnavailableError(`the ${primary} side could not be reached (${error.failure}); message ${messageId} was not stored, retry with the same id`, {
+      retryAfterSeconds: 1, details: { messageId, side: primary, failure: error.failure }, cause: error,
     });
   }
 }
+
+const DEFAULT_HAND_OVER_DELAY_MS = 250;

@@ -7,7 +7,7 @@ const NOW = Date.parse('2025-06-01T12:00:00Z');
 
 function state(overrides: Partial<RolloutState> = {}): RolloutState {
   return {
-    migration: 'default', version: 7, stage: 'canary', percent: 5, rollback: null,
+    migration: 'default', generation: 'g1', version: 7, stage: 'canary', percent: 5, rollback: null,
     since: '2025-06-01T11:48:00Z', updatedAt: '2025-06-01T11:48:00Z', updatedBy: 'ops', ...overrides,
   };
 }
@@ -94,17 +94,18 @@ test('audit lines say when, who in what role, what, before → after and why', (
 
 test('the outbox table aligns counts per side and lists dead letters by message id', () => {
   const text = formatOutbox({
-    counts: { owed: { old: 0, new: 1234 }, retrying: { old: 0, new: 3 }, deadLettered: { old: 0, new: 1 }, unconfirmed: 2 },
-    deadLetters: { old: [], new: [{ ref: '9-0', side: 'new', record: { message: { id: 'm-1' } }, attempts: 15, reason: 'HTTP 500', at: NOW }] },
+    counts: { owed: { old: 0, new: 1234 }, retrying: { old: 0, new: 3 }, deadLettered: { old: 0, new: 1 }, unconfirmed: 2, waitingCommits: 4 },
+    deadLetters: { old: [], new: [{ ref: '9-0', side: 'new', kind: 'recovery', record: { message: { id: 'm-1' } }, attempts: 15, reason: 'HTTP 500', at: NOW }] },
   });
   assert.equal(text, [
     'side  owed  retrying  dead-lettered',
     'old      0         0              0',
     'new   1234         3              1',
     'unconfirmed primaries: 2 (begun, not yet confirmed by their side)',
+    'commits this gateway holds until Redis takes them: 4',
     '',
     'dead letters, newest first:',
-    '  new  2025-06-01 12:00:00Z  15 tries  m-1  HTTP 500',
+    '  new  recovery  2025-06-01 12:00:00Z  15 tries  m-1  HTTP 500',
     '',
   ].join('\n'));
 });

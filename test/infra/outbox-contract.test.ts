@@ -94,7 +94,7 @@ for (const [name, create] of implementations) {
       const r = record('m3');
       await outbox.begin(r, T0);
       assert.equal((await outbox.counts()).unconfirmed, 1);
-      await outbox.abort(r);
+      assert.equal(await outbox.abort(r, T0), true);
       assert.equal((await outbox.counts()).unconfirmed, 0);
       assert.equal((await outbox.lease('new', 0, 10, T0 + GRACE * 2)).length, 0);
       assert.deepEqual(await outbox.begin(r, T0), { status: 'new' });
@@ -164,8 +164,163 @@ for (const [name, create] of implementations) {
       assert.equal((await outbox.counts()).unconfirmed, 0);
       assert.deepEqual(await outbox.begin(r, due + 3_000), { status: 'new' }, 'the id is free again');
     });
+
+    test('an abort is fenced: once recovery holds the message it stands, and recovery finishes it', async () => {
+      const outbox = await create();
+      const r = record('m-fence-abort');
+      await outbox.begin(r, T0);
+      const [recovery] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 1);
+      assert.equal(recovery?.record.message.id, 'm-fence-abort');
+      assert.equal(await outbox.abort(r, T0), false, 'the late abort of the request is refused');
+      assert.equal((await outbox.counts()).unconfirmed, 1, 'still owed');
+      await outbox.commit(recovery!.record, receiptOf(r));
+      assert.equal((await outbox.lease('new', 0, 10, T0 + GRACE + 2)).length, 1, 'recovery queued the secondary');
+    });
+
+    test('a hand-over lets recovery take an ambiguous primary at once instead of after the grace; fenced like abort', async () => {
+      const outbox = await create();
+      const r = record('m-hand-over');
+      await outbox.begin(r, T0);
+      assert.equal(await outbox.handOver(r, T0, T0 + 50), true);
+      assert.equal((await outbox.leaseRecoveries('old', 0, 10, T0 + 49)).length, 0, 'not before the time it was handed over for');
+      const [recovery] = await outbox.leaseRecoveries('old', 0, 10, T0 + 50);
+      assert.equal(recovery?.record.message.id, 'm-hand-over', 'long before the grace ends');
+      assert.equal(await outbox.handOver(r, T0, T0 + 60), false, 'recovery holds it now');
+      assert.equal(await outbox.abort(r, T0), false);
+    });
+
+    test('settling a recovery is fenced by its lease: a holder whose lease was taken over changes nothing', async () => {
+      const outbox = await create({ leaseMs: 1_000 });
+      const r = record('m-fence-recovery');
+      await outbox.begin(r, T0);
+      const due = T0 + GRACE + 1;
+      const [first] = await outbox.leaseRecoveries('old', 0, 10, due);
+      const [second] = await outbox.leaseRecoveries('old', 0, 10, due + 1_001);
+      assert.ok(first && second, 'taken over once the first lease ran out');
+      assert.equal(await outbox.retry(first, due + 5_000), false);
+      assert.equal(await outbox.deadLetter(first, 'gave up', due + 2_000), false);
+      assert.equal((await outbox.counts()).deadLettered.old, 0, 'the stale holder dead-lettered nothing');
+      assert.equal(await outbox.retry(second, due + 3_000), true, 'the current holder still can');
+      assert.equal((await outbox.leaseRecoveries('old', 0, 10, due + 3_000)).length, 1, 'at the current holder\'s time, not the stale one\'s');
+    });
+
+    test('a recovery dead letter comes back whole: redriven, its primary is recovered and its commit queues the secondary', async () => {
+      const outbox = await create();
+      const r = record('m-dead-recovery', 'old', 'new');
+      await outbox.begin(r, T0);
+      const [write] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 1);
+      await outbox.deadLetter(write!, 'gave up after 15 tries', T0 + GRACE + 2);
+      const [letter] = await outbox.deadLetters('old', 10);
+      assert.equal(letter?.kind, 'recovery');
+      const [secondaryLetter] = await outbox.deadLetters('new', 10);
+      assert.equal(secondaryLetter, undefined);
+      assert.equal(await outbox.redrive('old', 10), 1);
+      assert.equal((await outbox.counts()).unconfirmed, 1, 'begun again');
+      const [again] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 3);
+      assert.equal(again?.record.message.id, 'm-dead-recovery', 'due at once');
+      assert.equal(again?.attempt, 0, 'tries reset');
+      await outbox.commit(again!.record, receiptOf(r));
+      const owed = await outbox.lease('new', 0, 10, T0 + GRACE + 4);
+      assert.deepEqual(owed.map((w) => w.record.message.id), ['m-dead-recovery'], 'and then the secondary');
+    });
+
+    test('a secondary dead letter keeps its kind', async () => {
+      const outbox = await create();
+      const r = record('m-dead-secondary');
+      await outbox.begin(r, T0);
+      await outbox.commit(r, receiptOf(r));
+      const [write] = await outbox.lease('new', 0, 10, T0);
+      assert.equal(await outbox.deadLetter(write!, 'refused', T0), true);
+      assert.equal((await outbox.deadLetters('new', 10))[0]?.kind, 'secondary');
+    });
   });
 }
+
+test('redis: a pending record never expires while owed; the dedupe window starts at the commit', async () => {
+  const migration = `ttl-${migrations++}`;
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-ttl');
+  await outbox.begin(r, T0);
+  const key = new RedisKeys(migration).message(0, 'm-ttl');
+  assert.equal(await redis.pttl(key), -1, 'no TTL while unconfirmed');
+  await outbox.commit(r, receiptOf(r));
+  const ttl = await redis.pttl(key);
+  assert.ok(ttl > 59_000 && ttl <= 60_000, `the window once committed (${ttl} ms)`);
+});
+
+test('redis: a commit whose begin Redis lost is recorded again from the record the gateway holds, secondary and all', async () => {
+  const migration = `lost-${migrations++}`;
+  const keys = new RedisKeys(migration);
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-lost-begin');
+  await outbox.begin(r, T0);
+  // What a crash that lost the AOF's last second leaves: no record, no intent.
+  await redis.del(keys.message(0, 'm-lost-begin'));
+  await redis.zrem(keys.intents(0, 'old'), 'm-lost-begin');
+  await outbox.commit(r, receiptOf(r));
+  assert.ok((await redis.get(keys.message(0, 'm-lost-begin')))?.startsWith('c|'), 'committed record written anew');
+  const owed = await outbox.lease('new', 0, 10, Date.now());
+  assert.deepEqual(owed.map((w) => w.record.message.id), ['m-lost-begin'], 'its secondary is owed again');
+  assert.deepEqual(await outbox.begin(r, T0), { status: 'duplicate', receipt: receiptOf(r) }, 'a retry gets the receipt');
+});
+
+test('redis: consumer groups Redis lost are created again, and the commits that met their loss are sent again', async () => {
+  const migration = `nogroup-${migrations++}`;
+  const keys = new RedisKeys(migration);
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-nogroup');
+  await outbox.begin(r, T0);
+  await redis.del(keys.outbox(0, 'old'), keys.outbox(0, 'new'));
+  await outbox.commit(r, receiptOf(r));
+  let owed: string[] = [];
+  const deadline = Date.now() + 3_000;
+  while (owed.length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    owed = (await outbox.lease('new', 0, 10, Date.now()).catch(() => [])).map((w) => w.record.message.id);
+  }
+  assert.deepEqual(owed, ['m-nogroup'], 'the secondary is written without a restart');
+  assert.equal((await redis.xinfo('GROUPS', keys.outbox(0, 'new')) as unknown[]).length, 1, 'the group exists again');
+});
+
+test('redis: a holder whose lease was taken over can neither retry nor dead-letter the write', async () => {
+  const { a, b } = await twoInstances('fence-settle', 200);
+  const r = record('m-fence-settle');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  const [held] = await a.lease('new', 0, 10, Date.now());
+  assert.ok(held);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const [taken] = await b.lease('new', 0, 10, Date.now());
+  assert.equal(taken?.record.message.id, 'm-fence-settle', 'b took it over');
+  assert.equal(await a.retry(held, Date.now() + 10_000), false);
+  assert.equal(await a.deadLetter(held, 'gave up', Date.now()), false);
+  const counts = await b.counts();
+  assert.deepEqual([counts.retrying.new, counts.deadLettered.new, counts.owed.new], [0, 0, 1], 'still owed once, to b');
+  assert.equal(await b.retry(taken!, Date.now() - 1), true);
+});
+
+test('redis: an instance renews the leases it holds a long time, so nobody takes a slow write over', async () => {
+  const { a, b } = await twoInstances('renew', 300);
+  const r = record('m-renew');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const [held] = await a.lease('new', 0, 10, Date.now());
+  assert.equal(held?.record.message.id, 'm-renew');
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal((await b.lease('new', 0, 10, Date.now())).length, 0, 'past the lease since the commit, but renewed by a');
+  await a.complete([held!]);
+});
+
+test('redis: a write that was taken over while it waited in the local queue is not written by the first holder too', async () => {
+  const { a, b } = await twoInstances('drop-claimed', 200);
+  const r = record('m-drop');
+  await a.begin(r, T0);
+  await a.commit(r, receiptOf(r));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await b.lease('new', 0, 10, Date.now())).length, 1, 'b takes over what a let idle');
+  assert.equal((await a.lease('new', 0, 10, Date.now())).length, 0, 'a learns it lost the lease and drops it');
+});
 
 test('redis: a write leased by an instance that died is taken over after the lease time', async () => {
   const { a, b } = await twoInstances('takeover', 200);

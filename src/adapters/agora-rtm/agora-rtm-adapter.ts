@@ -29,7 +29,7 @@ export type AgoraRtmLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 const WORKER_URL = new URL('./agora-rtm-worker.js', import.meta.url);
 /** Lets the worker's own timeout, which says more, arrive before ours. */
-const RESPONSE_GRACE_MS = 250;
+export const RESPONSE_GRACE_MS = 250;
 /** A cold start registers happy-dom and loads the SDK (about half a second here). */
 const STARTUP_TIMEOUT_MS = 15_000;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -122,13 +122,13 @@ export class AgoraRtmAdapter implements MessagingAdapter {
     ...args: WorkerOps[K]['args']
   ): Promise<WorkerOps[K]['result']> {
     if (this.closed) {
-      return Promise.reject(new AdapterError('unavailable', 'agora-rtm adapter is closed'));
+      return Promise.reject(new AdapterError('unavailable', 'agora-rtm adapter is closed', undefined, { notSent: true }));
     }
     let handle = this.handle;
     if (handle === undefined) {
       if (Date.now() < this.restartAt) {
         const text = `agora-rtm worker is restarting after ${this.crashes} crashes`;
-        return Promise.reject(new AdapterError('unavailable', text));
+        return Promise.reject(new AdapterError('unavailable', text, undefined, { notSent: true }));
       }
       handle = this.spawn();
     }

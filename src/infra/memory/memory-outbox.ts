@@ -1,7 +1,7 @@
 import { SIDES, sameContent, type Side } from '../../domain/message.js';
 import { FifoQueue } from './fifo-queue.js';
 import type {
-  BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
+  BeginResult, DeadLetter, FencedOp, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
 } from '../../services/ports/outbox.js';
 
 const SWEEP_EVERY_MS = 1_000;
@@ -18,7 +18,7 @@ interface Seen {
   record: OutboxRecord;
   receipt?: Receipt;
   expiresAt: number;
-  /** While unconfirmed: when recovery may take it, and how often it tried. */
+  /** While unconfirmed: when recovery may take it (also the fence of its current holder), and how often it tried. */
   dueAt: number;
   attempts: number;
 }
@@ -28,7 +28,7 @@ interface Queued {
   record: OutboxRecord;
   attempt: number;
   dueAt: number;
-  /** Set while an outbox worker holds it. */
+  /** Set while an outbox worker holds it; also that lease's fence token. */
   leasedUntil?: number;
 }
 
@@ -39,6 +39,7 @@ export interface MemoryOutboxOptions {
   leaseMs?: number;
   /** Ids remembered at most (the oldest confirmed ones are forgotten first), so memory stays bounded at any rate. */
   maxIds?: number;
+  onFenced?: (op: FencedOp, count: number) => void;
 }
 
 /**
@@ -96,9 +97,35 @@ export class MemoryOutbox implements Outbox {
     return DONE;
   }
 
-  async abort(record: OutboxRecord): Promise<void> {
+  async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
     const id = record.message.id;
-    if (this.unconfirmed.delete(id)) this.seen.delete(id);
+    const entry = this.asBegun(id, begunAt, 'abort');
+    if (!entry) return false;
+    this.unconfirmed.delete(id);
+    this.seen.delete(id);
+    return true;
+  }
+
+  async handOver(record: OutboxRecord, begunAt: number, dueAt: number): Promise<boolean> {
+    const entry = this.asBegun(record.message.id, begunAt, 'hand_over');
+    if (!entry) return false;
+    entry.dueAt = dueAt;
+    return true;
+  }
+
+  /** The unconfirmed entry as its begin left it, or undefined (and a fence counted) once recovery holds it. */
+  private asBegun(id: string, begunAt: number, op: FencedOp): Seen | undefined {
+    const entry = this.unconfirmed.get(id);
+    if (entry && entry.dueAt === begunAt + this.options.inflightGraceMs) return entry;
+    this.options.onFenced?.(op, 1);
+    return undefined;
+  }
+
+  /** Whether `write` still holds its lease; counts a fence if not. */
+  private holds(write: OwedWrite, token: number | undefined, op: FencedOp): boolean {
+    if (token !== undefined && token === write.lease) return true;
+    this.options.onFenced?.(op, 1);
+    return false;
   }
 
   lease(side: Side, _shard: number, max: number, now: number): Promise<OwedWrite[]> {
@@ -108,7 +135,7 @@ export class MemoryOutbox implements Outbox {
       if (writes.length >= max) break;
       if (item.dueAt > now || (item.leasedUntil !== undefined && item.leasedUntil > now)) continue;
       item.leasedUntil = now + leaseMs;
-      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: String(item.key) });
+      writes.push({ side, shard: 0, kind: 'secondary', record: item.record, attempt: item.attempt, ref: String(item.key), lease: item.leasedUntil });
     }
     return Promise.resolve(writes);
   }
@@ -119,7 +146,7 @@ export class MemoryOutbox implements Outbox {
       if (writes.length >= max) break;
       if (entry.record.primary !== side || entry.dueAt > now) continue;
       entry.dueAt = now + (this.options.leaseMs ?? 30_000);
-      writes.push({ side, shard: 0, kind: 'recovery', record: entry.record, attempt: entry.attempts, ref: id });
+      writes.push({ side, shard: 0, kind: 'recovery', record: entry.record, attempt: entry.attempts, ref: id, lease: entry.dueAt });
     }
     return writes;
   }
@@ -129,37 +156,42 @@ export class MemoryOutbox implements Outbox {
     return DONE;
   }
 
-  async retry(write: OwedWrite, dueAt: number): Promise<void> {
+  async retry(write: OwedWrite, dueAt: number): Promise<boolean> {
     if (write.kind === 'recovery') {
       const entry = this.unconfirmed.get(write.ref);
-      if (entry) {
-        entry.attempts++;
-        entry.dueAt = dueAt;
-      }
-      return;
+      if (!this.holds(write, entry?.dueAt, 'retry')) return false;
+      entry!.attempts++;
+      entry!.dueAt = dueAt;
+      return true;
     }
     const item = this.queues[write.side].get(Number(write.ref));
-    if (!item) return;
-    item.attempt = write.attempt + 1;
-    item.dueAt = dueAt;
-    item.leasedUntil = undefined;
+    if (!this.holds(write, item?.leasedUntil, 'retry')) return false;
+    item!.attempt = write.attempt + 1;
+    item!.dueAt = dueAt;
+    item!.leasedUntil = undefined;
+    return true;
   }
 
-  async deadLetter(write: OwedWrite, reason: string, now: number): Promise<void> {
+  async deadLetter(write: OwedWrite, reason: string, now: number): Promise<boolean> {
     if (write.kind === 'recovery') {
+      if (!this.holds(write, this.unconfirmed.get(write.ref)?.dueAt, 'dead_letter')) return false;
       this.unconfirmed.delete(write.ref);
       this.seen.delete(write.ref);
     } else {
+      if (!this.holds(write, this.queues[write.side].get(Number(write.ref))?.leasedUntil, 'dead_letter')) return false;
       this.queues[write.side].delete(Number(write.ref));
     }
     const letters = this.dead[write.side];
-    letters.push({ ref: `${now}-${this.sequence++}`, side: write.side, record: write.record, attempts: write.attempt + 1, reason, at: now });
+    letters.push({ ref: `${now}-${this.sequence++}`, side: write.side, kind: write.kind, record: write.record, attempts: write.attempt + 1, reason, at: now });
     if (letters.length > this.options.deadLetterMaxLen) letters.shift();
+    return true;
   }
 
   async counts(): Promise<OutboxCounts> {
     const now = this.clock();
-    const counts: OutboxCounts = { owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: this.unconfirmed.size };
+    const counts: OutboxCounts = {
+      owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: this.unconfirmed.size, waitingCommits: 0,
+    };
     for (const side of SIDES) {
       counts.owed[side] = this.queues[side].size;
       for (const item of this.queues[side].values()) if (item.attempt > 0 && item.dueAt > now) counts.retrying[side]++;
@@ -172,9 +204,23 @@ export class MemoryOutbox implements Outbox {
     return this.dead[side].slice(-limit).reverse();
   }
 
+  /**
+   * A secondary letter goes back to its queue; a recovery letter is begun again (due now), so
+   * recovery writes the primary and its commit queues the secondary, unless its id is known again.
+   */
   async redrive(side: Side, limit: number): Promise<number> {
     const letters = this.dead[side].splice(0, limit);
+    const now = this.clock();
     for (const letter of letters) {
+      if (letter.kind === 'recovery') {
+        const id = letter.record.message.id;
+        if (this.seen.has(id)) continue;
+        const entry: Seen = { id, record: letter.record, expiresAt: now + this.options.dedupeWindowMs, dueAt: now, attempts: 0 };
+        this.seen.set(id, entry);
+        this.order.push(entry);
+        this.unconfirmed.set(id, entry);
+        continue;
+      }
       const key = this.sequence++;
       this.queues[side].set(key, { key, record: letter.record, attempt: 0, dueAt: 0 });
     }

@@ -24,10 +24,16 @@ export class ClaimedWrites {
     while (queue && taken.length < max) {
       const write = queue.writes.shift();
       if (!write) break;
-      queue.refs.delete(write.ref);
-      taken.push(write);
+      // Dropped since (another instance holds it now): not ours to write.
+      if (queue.refs.delete(write.ref)) taken.push(write);
     }
     return taken;
+  }
+
+  /** Forgets entries another instance took over; they are skipped when their turn comes. */
+  drop(stream: string, refs: string[]): void {
+    const queue = this.queues.get(stream);
+    for (const ref of refs) queue?.refs.delete(ref);
   }
 
   /** Whether entry `ref` of `stream` waits here (a takeover must not deliver it a second time). */
@@ -46,6 +52,6 @@ export class ClaimedWrites {
   }
 
   size(stream: string): number {
-    return this.queues.get(stream)?.writes.length ?? 0;
+    return this.queues.get(stream)?.refs.size ?? 0;
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { SIDES, contentKey, type Side } from '../../domain/message.js';
 import { shardOf } from '../../domain/shard.js';
 import type {
-  BeginResult, DeadLetter, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt,
+  BeginResult, DeadLetter, FencedOp, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt, WriteKind,
 } from '../../services/ports/outbox.js';
 import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
 import { ClaimedWrites } from './claimed-writes.js';
@@ -22,6 +22,8 @@ export interface RedisOutboxOptions {
   logger: Logger;
   /** A leased write not settled in this long is taken over by another instance (its owner died). */
   leaseMs?: number;
+  /** Told when a settling step found its lease taken over (or the write settled): a fence held. */
+  onFenced?: (op: FencedOp, count: number) => void;
 }
 
 type StreamRows = Array<[id: string, fields: string[]]>;
@@ -38,6 +40,10 @@ interface PendingCommit {
 
 const PROMOTE_EVERY_MS = 100;
 const ACK_FLUSH_MS = 50;
+/** How soon commits the outbox did not take are sent again. */
+const WAITING_COMMITS_RETRY_MS = 250;
+/** Entry ids per lease-renewal script call. */
+const REFRESH_CHUNK = 500;
 /**
  * A commit leases its secondaries to this instance while fewer than this many wait per stream; past
  * that (a slow or down side) they stay queued in Redis for whichever instance leases them.
@@ -50,7 +56,8 @@ const CLAIM_CAP = 1_000;
  * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to Redis as one
  * script call per shard for all the calls gathered while the previous one was out (ShardBatcher).
  * A commit also leases the secondaries it queues to this instance, whose worker writes them from
- * the records in hand.
+ * the records in hand. Leases this instance holds a long time are renewed (fenced, so a lease
+ * another instance took over stays theirs), and consumer groups Redis lost are created again.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
@@ -63,6 +70,18 @@ export class RedisOutbox implements Outbox {
   /** Settled writes not yet acked, by stream (see `complete`). */
   private readonly pendingAcks = new Map<string, string[]>();
   private ackTimer: NodeJS.Timeout | undefined;
+  /**
+   * Stream entries this instance holds a lease on (claimed by a commit or leased, not settled),
+   * by stream, entry id → since when; insertion order is age order, so a renewal pass stops at the
+   * first young one.
+   */
+  private readonly held = new Map<string, Map<string, number>>();
+  private readonly lastRefresh = new Map<string, number>();
+  /** Commits Redis did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
+  private waiting: PendingCommit[] = [];
+  private waitingTimer: NodeJS.Timeout | undefined;
+  /** Logged once per outage, not once per retry. */
+  private commitsFailing = false;
 
   constructor(private readonly options: RedisOutboxOptions) {
     this.shards = options.shards;
@@ -92,13 +111,13 @@ export class RedisOutbox implements Outbox {
 
   /** One script call appends every message of the batch (one shard). */
   private async beginBatch(shard: number, batch: PendingBegin[]): Promise<BeginResult[]> {
-    const { redis, keys, inflightGraceMs, dedupeWindowMs } = this.options;
+    const { redis, keys, inflightGraceMs } = this.options;
     // Packed as lua/begin-2.lua reads it: four '\n'-ended fields per message.
     let packed = '';
     for (const { record, now } of batch) {
       packed += `${record.message.id}\n${record.primary}\np|${fingerprint(record)}|0|${JSON.stringify(record)}\n${now + inflightGraceMs}\n`;
     }
-    const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), dedupeWindowMs, keys.messagePrefix(shard), packed);
+    const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.messagePrefix(shard), packed);
     return batch.map(({ record }, i) => beginResult(record.message.id, out[i]));
   }
 
@@ -111,39 +130,110 @@ export class RedisOutbox implements Outbox {
    * leases them to this instance, whose worker then writes them from the records it holds.
    */
   private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
-    const { redis, keys, logger, consumer } = this.options;
+    const { redis, keys, logger, consumer, dedupeWindowMs } = this.options;
     const streams = { old: keys.outbox(shard, 'old'), new: keys.outbox(shard, 'new') };
     let packed = '';
     for (const { record, receipt } of batch) {
       packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
     }
     const claim = (side: Side): '0' | '1' => (this.claimed.size(streams[side]) < CLAIM_CAP ? '1' : '0');
+    let out: string[];
     try {
-      const out = await redis.commitMessages(
+      out = await redis.commitMessages(
         keys.intents(shard, 'old'), keys.intents(shard, 'new'), streams.old, streams.new, keys.messagePrefix(shard),
-        OUTBOX_GROUP, consumer, claim('old'), claim('new'), packed,
+        OUTBOX_GROUP, consumer, claim('old'), claim('new'), dedupeWindowMs, packed,
       );
-      batch.forEach(({ record }, i) => {
-        const ref = out[i];
-        if (ref && record.secondary) this.claimed.add(streams[record.secondary], { side: record.secondary, shard, kind: 'secondary', record, attempt: 0, ref });
-      });
-      for (let i = batch.length; i + 3 < out.length; i += 4) {
-        const side = out[i] as Side;
-        const write = owedFromEntry(side, shard, out[i + 1]!, out[i + 2], Number(out[i + 3]));
-        if (write) this.claimed.add(streams[side], write);
-      }
     } catch (err) {
-      // Not lost: the intents stay and recovery commits them after the grace.
-      logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; recovery will finish it');
+      // A script that failed part-way (NOGROUP after a FLUSHALL) committed what it reached; sent
+      // again, those answer as committed and the rest commit now.
+      if (isNoGroup(err)) await this.init().catch(() => undefined);
+      if (!this.commitsFailing) logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; this instance keeps the commits and sends them again');
+      this.commitsFailing = true;
+      this.keepWaiting(batch);
+      return batch.map(() => undefined);
     }
+    if (this.commitsFailing && this.waiting.length === 0) logger.info('outbox takes commits again; every kept commit was sent');
+    this.commitsFailing = this.waiting.length > 0;
+    const now = Date.now();
+    const lost: PendingCommit[] = [];
+    batch.forEach((pending, i) => {
+      const ref = out[i];
+      if (ref === '?') lost.push(pending);
+      else if (ref && pending.record.secondary) this.claim(streams[pending.record.secondary], { side: pending.record.secondary, shard, kind: 'secondary', record: pending.record, attempt: 0, ref }, now);
+    });
+    for (let i = batch.length; i + 3 < out.length; i += 4) {
+      const side = out[i] as Side;
+      const write = owedFromEntry(side, shard, out[i + 1]!, out[i + 2], Number(out[i + 3]));
+      if (write) this.claim(streams[side], write, now);
+    }
+    if (lost.length > 0) await this.recommit(shard, lost);
     return batch.map(() => undefined);
   }
 
-  async abort(record: OutboxRecord): Promise<void> {
-    const { redis, keys } = this.options;
+  /** Records anew, from the records in hand, commits whose begin Redis lost (lua/recommit-2.lua). */
+  private async recommit(shard: number, batch: PendingCommit[]): Promise<void> {
+    const { redis, keys, logger, dedupeWindowMs } = this.options;
+    let packed = '';
+    for (const { record, receipt } of batch) {
+      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n${fingerprint(record)}\n${JSON.stringify(record)}\n`;
+    }
+    try {
+      const out = await redis.recommitMessages(keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), dedupeWindowMs, packed);
+      logger.warn({ count: batch.length, recommitted: out.filter((n) => n === 1).length, shard }, 'outbox had lost these messages (a Redis crash or flush): recorded them again from this instance');
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox re-commit failed; this instance keeps the commits and sends them again');
+      this.keepWaiting(batch);
+    }
+  }
+
+  private keepWaiting(batch: PendingCommit[]): void {
+    this.waiting.push(...batch);
+    if (this.waitingTimer) return;
+    this.waitingTimer = setTimeout(() => {
+      this.waitingTimer = undefined;
+      void this.sendWaiting();
+    }, WAITING_COMMITS_RETRY_MS);
+    this.waitingTimer.unref();
+  }
+
+  /** Sends the kept commits through the batcher again; what fails again is kept again. */
+  private sendWaiting(): Promise<unknown> {
+    const again = this.waiting;
+    this.waiting = [];
+    return Promise.all(again.map((pending) => this.commits.add(shardOf(pending.record.message.id, this.shards), pending)));
+  }
+
+  private claim(stream: string, write: OwedWrite, now: number): void {
+    this.claimed.add(stream, write);
+    this.hold(stream, write.ref, now);
+  }
+
+  private hold(stream: string, ref: string, now: number): void {
+    let refs = this.held.get(stream);
+    if (!refs) this.held.set(stream, (refs = new Map()));
+    refs.set(ref, now);
+  }
+
+  private release(stream: string, ref: string): void {
+    this.held.get(stream)?.delete(ref);
+  }
+
+  async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
+    const { redis, keys, inflightGraceMs } = this.options;
     const id = record.message.id;
     const shard = shardOf(id, this.shards);
-    await redis.abortMessage(keys.message(shard, id), keys.intents(shard, record.primary), id);
+    const aborted = (await redis.abortMessage(keys.message(shard, id), keys.intents(shard, record.primary), id, begunAt + inflightGraceMs)) === 1;
+    if (!aborted) this.options.onFenced?.('abort', 1);
+    return aborted;
+  }
+
+  async handOver(record: OutboxRecord, begunAt: number, dueAt: number): Promise<boolean> {
+    const { redis, keys, inflightGraceMs } = this.options;
+    const id = record.message.id;
+    const shard = shardOf(id, this.shards);
+    const handed = (await redis.handOverIntent(keys.intents(shard, record.primary), id, begunAt + inflightGraceMs, dueAt)) === 1;
+    if (!handed) this.options.onFenced?.('hand_over', 1);
+    return handed;
   }
 
   async lease(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
@@ -158,34 +248,93 @@ export class RedisOutbox implements Outbox {
     // Never skipped for a full local batch, or under steady load Redis would never be read.
     if (writes.length > 0 && !promote) return writes;
     const pipeline = redis.pipeline();
-    this.takeAcks(pipeline);
-    const acks = pipeline.length;
+    const acked = this.takeAcks(pipeline);
+    const at = { promote: -1, renew: -1, reclaim: -1, read: -1 };
     if (promote) {
       this.lastPromote.set(key, now);
+      at.promote = pipeline.length;
       pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
     }
-    const reclaim = now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4;
-    if (reclaim) {
+    const renewing = this.dueForRenewal(stream, key, now);
+    if (renewing.length > 0) {
+      at.renew = pipeline.length;
+      for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) pipeline.refreshLeases(stream, OUTBOX_GROUP, consumer, ...renewing.slice(i, i + REFRESH_CHUNK));
+    }
+    if (now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4) {
       this.lastReclaim.set(key, now);
+      at.reclaim = pipeline.length;
       pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
     }
     // COUNT 0 would mean no limit: read only if the batch has room.
-    const read = writes.length < max;
-    if (read) pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
-    const results = ((await pipeline.exec()) ?? []).slice(acks);
-    for (const [err] of results) if (err) throw err;
-    const rows: StreamRows = [];
-    if (reclaim) {
-      // A takeover finds our own claimed writes too once they idle past the lease: they are ours already.
-      const reclaimed = (results[promote ? 1 : 0]?.[1] as [string, StreamRows] | undefined)?.[1] ?? [];
-      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !writes.some((w) => w.ref === ref)));
+    if (writes.length < max) {
+      at.read = pipeline.length;
+      pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
     }
-    if (read) rows.push(...((results[results.length - 1]?.[1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
+    let results: Array<[Error | null, unknown]>;
+    try {
+      results = (await pipeline.exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+    } catch (err) {
+      // The writes taken from the local queue stay leased to us in Redis: give them back to the queue.
+      for (const write of writes) this.claimed.add(stream, write);
+      if (isNoGroup(err)) await this.init();
+      throw err;
+    }
+    this.checkAcks(results, acked);
+    if (at.renew >= 0) {
+      const lost = new Set<string>();
+      for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) {
+        for (const ref of results[at.renew + i / REFRESH_CHUNK]![1] as string[]) lost.add(ref);
+      }
+      if (lost.size > 0) {
+        // Taken over while they waited here: the new holder writes them, not us.
+        for (const ref of lost) this.release(stream, ref);
+        this.claimed.drop(stream, [...lost]);
+        for (let i = writes.length - 1; i >= 0; i--) if (lost.has(writes[i]!.ref)) writes.splice(i, 1);
+      }
+      this.renewed(stream, renewing, now);
+    }
+    const rows: StreamRows = [];
+    if (at.reclaim >= 0) {
+      // A takeover finds our own held writes too once they idle past the lease: they are ours already.
+      const reclaimed = (results[at.reclaim]![1] as [string, StreamRows])[1] ?? [];
+      rows.push(...reclaimed.filter(([ref]) => !this.isHeld(stream, ref)));
+    }
+    if (at.read >= 0) rows.push(...((results[at.read]![1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
     for (const [ref, fields] of rows) {
       const write = this.parseEntry(side, shard, ref, fields);
-      if (write) writes.push(write);
+      if (!write) continue;
+      this.hold(stream, ref, now);
+      writes.push(write);
     }
     return writes;
+  }
+
+  private isHeld(stream: string, ref: string): boolean {
+    return this.held.get(stream)?.has(ref) ?? false;
+  }
+
+  /** Held entries older than a third of the lease, once per third of the lease per stream. */
+  private dueForRenewal(stream: string, key: string, now: number): string[] {
+    const third = this.leaseMs / 3;
+    if (now - (this.lastRefresh.get(key) ?? 0) < third) return [];
+    this.lastRefresh.set(key, now);
+    const old: string[] = [];
+    for (const [ref, since] of this.held.get(stream) ?? []) {
+      if (now - since < third) break;
+      old.push(ref);
+    }
+    return old;
+  }
+
+  /** Moves renewed entries to the young end (the order stays the age order). */
+  private renewed(stream: string, refs: string[], now: number): void {
+    const held = this.held.get(stream);
+    if (!held) return;
+    for (const ref of refs) {
+      if (!held.delete(ref)) continue;
+      held.set(ref, now);
+    }
   }
 
   private parseEntry(side: Side, shard: number, ref: string, fields: string[]): OwedWrite | undefined {
@@ -200,17 +349,22 @@ export class RedisOutbox implements Outbox {
 
   async leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const { redis, keys } = this.options;
-    const ids = await redis.leaseIntents(keys.intents(shard, side), now, max, now + this.leaseMs);
+    const lease = now + this.leaseMs;
+    const ids = await redis.leaseIntents(keys.intents(shard, side), now, max, lease);
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.get(keys.message(shard, id));
     const rows = (await pipeline.exec()) ?? [];
     const writes: OwedWrite[] = [];
+    const strays: string[] = [];
     rows.forEach(([err, value], i) => {
-      const pending = err ? undefined : parsePending(value);
-      if (!pending) return;
-      writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: ids[i]! });
+      if (err) return;
+      const pending = parsePending(value);
+      if (pending) writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: ids[i]!, lease });
+      else strays.push(ids[i]!);
     });
+    // An intent whose record is gone or committed (Redis lost part of its data) owes nothing.
+    if (strays.length > 0) await redis.zrem(keys.intents(shard, side), ...strays);
     return writes;
   }
 
@@ -224,6 +378,7 @@ export class RedisOutbox implements Outbox {
     const { keys } = this.options;
     for (const write of writes) {
       const stream = keys.outbox(write.shard, write.side);
+      this.release(stream, write.ref);
       let refs = this.pendingAcks.get(stream);
       if (!refs) this.pendingAcks.set(stream, (refs = []));
       refs.push(write.ref);
@@ -235,61 +390,86 @@ export class RedisOutbox implements Outbox {
     return Promise.resolve();
   }
 
-  /** Puts the pending acks in `pipeline` (which the caller sends). */
-  private takeAcks(pipeline: ChainableCommander): void {
+  /**
+   * Puts the pending acks first in `pipeline` (which the caller sends); answers how many entries
+   * each XACK names, for `checkAcks`.
+   */
+  private takeAcks(pipeline: ChainableCommander): number[] {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    const sizes: number[] = [];
     for (const [stream, refs] of this.pendingAcks) {
       pipeline.xack(stream, OUTBOX_GROUP, ...refs);
       pipeline.xdel(stream, ...refs);
+      sizes.push(refs.length);
     }
     this.pendingAcks.clear();
+    return sizes;
+  }
+
+  /**
+   * An XACK that acks fewer entries than it names met writes another instance had taken over
+   * (and will settle itself) or had settled: a fence held; the write reached its side either way.
+   */
+  private checkAcks(results: Array<[Error | null, unknown]>, sizes: number[]): void {
+    let fenced = 0;
+    sizes.forEach((size, i) => {
+      const [err, acked] = results[i * 2] ?? [null, size];
+      if (!err) fenced += size - Number(acked);
+    });
+    if (fenced > 0) this.options.onFenced?.('ack', fenced);
   }
 
   private async flushAcks(): Promise<void> {
     if (this.pendingAcks.size === 0) return;
     const pipeline = this.options.redis.pipeline();
-    this.takeAcks(pipeline);
+    const acked = this.takeAcks(pipeline);
     try {
-      await pipeline.exec();
+      this.checkAcks((await pipeline.exec()) ?? [], acked);
     } catch (err) {
       // The writes stay pending and are taken over after the lease: delivered again, never lost.
       this.options.logger.warn({ err: { message: (err as Error).message } }, 'outbox acks failed; those writes will be redelivered');
     }
   }
 
-  async retry(write: OwedWrite, dueAt: number): Promise<void> {
-    const { redis, keys } = this.options;
+  async retry(write: OwedWrite, dueAt: number): Promise<boolean> {
+    const { redis, keys, consumer } = this.options;
+    let done: boolean;
     if (write.kind === 'recovery') {
-      await redis.retryIntent(keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt);
-      return;
+      done = (await redis.retryIntent(keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt, write.lease ?? -1)) === 1;
+    } else {
+      const stream = keys.outbox(write.shard, write.side);
+      this.release(stream, write.ref);
+      done = (await redis.retryWrite(stream, keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref, dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`, consumer)) === 1;
     }
-    await redis.retryWrite(
-      keys.outbox(write.shard, write.side), keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref,
-      dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`,
-    );
+    if (!done) this.options.onFenced?.('retry', 1);
+    return done;
   }
 
-  async deadLetter(write: OwedWrite, reason: string, now: number): Promise<void> {
-    const { redis, keys, deadLetterMaxLen } = this.options;
+  async deadLetter(write: OwedWrite, reason: string, now: number): Promise<boolean> {
+    const { redis, keys, deadLetterMaxLen, consumer } = this.options;
     const attempts = write.attempt + 1;
+    let done: boolean;
     if (write.kind === 'recovery') {
-      await redis.deadLetterIntent(
+      done = (await redis.deadLetterIntent(
         keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), keys.deadLetters(write.shard, write.side),
-        write.ref, deadLetterMaxLen, attempts, reason, now,
-      );
-      return;
+        write.ref, deadLetterMaxLen, attempts, reason, now, write.lease ?? -1,
+      )) === 1;
+    } else {
+      const stream = keys.outbox(write.shard, write.side);
+      this.release(stream, write.ref);
+      done = (await redis.deadLetterWrite(
+        stream, keys.deadLetters(write.shard, write.side), OUTBOX_GROUP, write.ref, deadLetterMaxLen, JSON.stringify(write.record), attempts, reason, now, consumer,
+      )) !== null;
     }
-    await redis.deadLetterWrite(
-      keys.outbox(write.shard, write.side), keys.deadLetters(write.shard, write.side), OUTBOX_GROUP, write.ref,
-      deadLetterMaxLen, JSON.stringify(write.record), attempts, reason, now,
-    );
+    if (!done) this.options.onFenced?.('dead_letter', 1);
+    return done;
   }
 
   async counts(): Promise<OutboxCounts> {
     const { redis, keys } = this.options;
     const pipeline = redis.pipeline();
-    this.takeAcks(pipeline);
+    const acked = this.takeAcks(pipeline);
     const acks = pipeline.length;
     for (let shard = 0; shard < this.shards; shard++) {
       for (const side of SIDES) {
@@ -299,11 +479,15 @@ export class RedisOutbox implements Outbox {
         pipeline.zcard(keys.intents(shard, side));
       }
     }
-    const values = ((await pipeline.exec()) ?? []).slice(acks).map(([err, value]) => {
+    const results = (await pipeline.exec()) ?? [];
+    this.checkAcks(results, acked);
+    const values = results.slice(acks).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
     });
-    const counts: OutboxCounts = { owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0 };
+    const counts: OutboxCounts = {
+      owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0, waitingCommits: this.waiting.length,
+    };
     let i = 0;
     for (let shard = 0; shard < this.shards; shard++) {
       for (const side of SIDES) {
@@ -324,8 +508,12 @@ export class RedisOutbox implements Outbox {
     for (let shard = 0; shard < this.shards; shard++) {
       const rows = (await redis.xrevrange(keys.deadLetters(shard, side), '+', '-', 'COUNT', limit)) as StreamRows;
       for (const [ref, fields] of rows) {
-        const get = (name: string): string => fields[fields.indexOf(name) + 1] ?? '';
-        letters.push({ ref, side, record: JSON.parse(get('r')) as OutboxRecord, attempts: Number(get('a')), reason: get('why'), at: Number(get('at')) });
+        const get = (name: string): string => {
+          const at = fields.indexOf(name);
+          return at >= 0 ? fields[at + 1] ?? '' : '';
+        };
+        const kind: WriteKind = get('k') === 'recovery' ? 'recovery' : 'secondary';
+        letters.push({ ref, side, kind, record: JSON.parse(get('r')) as OutboxRecord, attempts: Number(get('a')), reason: get('why'), at: Number(get('at')) });
       }
     }
     return letters.sort((a, b) => b.at - a.at).slice(0, limit);
@@ -335,7 +523,7 @@ export class RedisOutbox implements Outbox {
     const { redis, keys } = this.options;
     let moved = 0;
     for (let shard = 0; shard < this.shards && moved < limit; shard++) {
-      moved += await redis.redrive(keys.deadLetters(shard, side), keys.outbox(shard, side), limit - moved);
+      moved += await redis.redrive(keys.deadLetters(shard, side), keys.outbox(shard, side), keys.intents(shard, side), limit - moved, keys.messagePrefix(shard), Date.now());
     }
     return moved;
   }
@@ -346,6 +534,15 @@ export class RedisOutbox implements Outbox {
 
   async close(): Promise<void> {
     await this.quiesce();
+    clearTimeout(this.waitingTimer);
+    this.waitingTimer = undefined;
+    if (this.waiting.length > 0) {
+      // One last try; what Redis still does not take is recovered after the grace if its begin survived.
+      await this.sendWaiting();
+      await this.commits.idle();
+      clearTimeout(this.waitingTimer);
+      if (this.waiting.length > 0) this.options.logger.error({ commits: this.waiting.length }, 'closing with commits Redis did not take; recovery finishes those whose begin Redis kept');
+    }
     await this.releaseClaimed();
     await this.flushAcks();
   }
@@ -371,6 +568,10 @@ export class RedisOutbox implements Outbox {
       logger.warn({ err: { message: (err as Error).message }, writes }, 'could not hand back leased writes; other instances take them after the lease');
     }
   }
+}
+
+function isNoGroup(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('NOGROUP');
 }
 
 /** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin-2.lua), or undefined. */

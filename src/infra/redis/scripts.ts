@@ -9,20 +9,24 @@ const SCRIPTS = {
   casState: 'cas-state-2.lua',
   beginMessages: 'begin-2.lua',
   commitMessages: 'commit-4.lua',
+  recommitMessages: 'recommit-2.lua',
   abortMessage: 'abort-2.lua',
+  handOverIntent: 'hand-over-1.lua',
   leaseIntents: 'lease-intents-1.lua',
   promoteRetries: 'promote-retries-2.lua',
   retryWrite: 'retry-2.lua',
   retryIntent: 'retry-intent-2.lua',
   deadLetterWrite: 'dead-letter-2.lua',
   deadLetterIntent: 'dead-letter-intent-3.lua',
-  redrive: 'redrive-2.lua',
+  redrive: 'redrive-3.lua',
+  refreshLeases: 'refresh-leases-1.lua',
 } as const;
 
 /** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
 const LIBRARIES: Partial<Record<keyof typeof SCRIPTS, string[]>> = {
   beginMessages: ['lib/packed-fields.lua'],
   commitMessages: ['lib/packed-fields.lua'],
+  recommitMessages: ['lib/packed-fields.lua'],
 };
 
 type Arg = string | number;
@@ -30,19 +34,24 @@ type Arg = string | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
-    beginMessages(intentsOld: string, intentsNew: string, windowMs: Arg, messagePrefix: string, packed: string): Result<string[], Context>;
+    beginMessages(intentsOld: string, intentsNew: string, messagePrefix: string, packed: string): Result<string[], Context>;
     commitMessages(
       intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string,
-      messagePrefix: string, group: string, consumer: string, leaseOld: '0' | '1', leaseNew: '0' | '1', packed: string,
+      messagePrefix: string, group: string, consumer: string, leaseOld: '0' | '1', leaseNew: '0' | '1', windowMs: Arg, packed: string,
     ): Result<string[], Context>;
-    abortMessage(message: string, intents: string, id: string): Result<number, Context>;
+    recommitMessages(outboxOld: string, outboxNew: string, messagePrefix: string, windowMs: Arg, packed: string): Result<number[], Context>;
+    abortMessage(message: string, intents: string, id: string, begunScore: Arg): Result<number, Context>;
+    handOverIntent(intents: string, id: string, begunScore: Arg, dueAt: Arg): Result<number, Context>;
     leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
     promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;
-    retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string): Result<number, Context>;
-    retryIntent(record: string, intents: string, id: string, dueAt: Arg): Result<number, Context>;
-    deadLetterWrite(stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg): Result<string, Context>;
-    deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg): Result<number, Context>;
-    redrive(dead: string, stream: string, max: Arg): Result<number, Context>;
+    retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string, consumer: string): Result<number, Context>;
+    retryIntent(record: string, intents: string, id: string, dueAt: Arg, lease: Arg): Result<number, Context>;
+    deadLetterWrite(
+      stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg, consumer: string,
+    ): Result<string | null, Context>;
+    deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg, lease: Arg): Result<number, Context>;
+    redrive(dead: string, stream: string, intents: string, max: Arg, messagePrefix: string, now: Arg): Result<number, Context>;
+    refreshLeases(stream: string, group: string, consumer: string, ...entryIds: string[]): Result<string[], Context>;
   }
 }
 

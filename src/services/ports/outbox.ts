@@ -42,11 +42,21 @@ export interface OwedWrite {
   attempt: number;
   /** The implementation's handle (stream entry id, ...). */
   ref: string;
+  /**
+   * The lease this write was handed out under, where the implementation fences by a token (a
+   * recovery's intent score): settling with a lease that was taken over changes nothing.
+   */
+  lease?: number;
 }
+
+/** What a dead letter was: a secondary write, or a primary that recovery never got confirmed. */
+export type WriteKind = OwedWrite['kind'];
 
 export interface DeadLetter {
   ref: string;
   side: Side;
+  /** A redrive writes what is still owed: a `recovery` letter the primary first, then the secondary. */
+  kind: WriteKind;
   record: OutboxRecord;
   attempts: number;
   reason: string;
@@ -60,19 +70,33 @@ export interface OutboxCounts {
   deadLettered: Record<Side, number>;
   /** Primaries begun but not yet confirmed (in flight, or awaiting recovery). */
   unconfirmed: number;
+  /** Commits this instance holds because the outbox did not take them yet; sent once it answers. */
+  waitingCommits: number;
 }
+
+/** A settling step refused because the caller's lease was taken over (or the write was settled). */
+export type FencedOp = 'abort' | 'hand_over' | 'retry' | 'dead_letter' | 'ack';
 
 /**
  * The durable write-ahead outbox. A send calls `begin` (the commit point: from then on the
  * message is owed to both its sides), writes the primary, then `commit`s (which queues the
- * secondary) or `abort`s (the primary refused it: nothing is owed anywhere).
+ * secondary), `abort`s (the primary refused it: nothing is owed anywhere) or `handOver`s (the
+ * primary's answer was ambiguous: recovery finishes it). Every settling step is fenced: once
+ * another holder took a write over, the first one's late abort, retry or dead letter changes nothing.
  */
 export interface Outbox {
   readonly shards: number;
+  /** `now` also fences the send's later `abort` or `handOver` (recovery takes it `inflightGrace` after). */
   begin(record: OutboxRecord, now: number): Promise<BeginResult>;
-  /** May be batched; a commit lost in a crash is redone by recovery after the in-flight grace. */
+  /**
+   * May be batched. A commit the outbox does not take (Redis away) is kept and sent again once it
+   * answers; one whose begin the outbox lost (a crash) is recorded anew from `record`.
+   */
   commit(record: OutboxRecord, receipt: Receipt): Promise<void>;
-  abort(record: OutboxRecord): Promise<void>;
+  /** Resolves false when recovery already holds the message (it then stands). */
+  abort(record: OutboxRecord, begunAt: number): Promise<boolean>;
+  /** Recovery takes the message from `dueAt` rather than after the whole grace; false if it already holds it. */
+  handOver(record: OutboxRecord, begunAt: number, dueAt: number): Promise<boolean>;
 
   /** Up to `max` writes owed to `side` in `shard` that are due now, leased to this instance. */
   lease(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]>;
@@ -80,13 +104,13 @@ export interface Outbox {
   leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]>;
   /** Secondary writes that reached their side. */
   complete(writes: OwedWrite[]): Promise<void>;
-  /** Try again at `dueAt`. */
-  retry(write: OwedWrite, dueAt: number): Promise<void>;
-  /** Give up on a write: it moves to the side's dead-letter list, never silently dropped. */
-  deadLetter(write: OwedWrite, reason: string, now: number): Promise<void>;
+  /** Try again at `dueAt`; false (nothing changed) if the lease was taken over. */
+  retry(write: OwedWrite, dueAt: number): Promise<boolean>;
+  /** Give up on a write: it moves to the side's dead-letter list, never silently dropped; false as for `retry`. */
+  deadLetter(write: OwedWrite, reason: string, now: number): Promise<boolean>;
   counts(): Promise<OutboxCounts>;
   deadLetters(side: Side, limit: number): Promise<DeadLetter[]>;
-  /** Puts up to `limit` dead letters of `side` (oldest first) back in its queue, tries reset. */
+  /** Puts up to `limit` dead letters of `side` (oldest first) back, each as the write it was, tries reset. */
   redrive(side: Side, limit: number): Promise<number>;
   /**
    * Resolves once every append and commit already made has reached the outbox: at shutdown, after

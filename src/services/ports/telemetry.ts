@@ -5,8 +5,17 @@ import type { OutboxCounts } from './outbox.js';
 
 export type AdapterOp = 'send' | 'history' | 'health';
 export type CallOutcome = 'ok' | AdapterFailure;
-/** `failed`: the primary side did not take it; `outbox_unavailable`: Redis could not record it. */
-export type SendResult = 'accepted' | 'duplicate' | 'rejected' | 'failed' | 'outbox_unavailable';
+/**
+ * `pending`: the primary answered ambiguously (it may hold the message) and recovery finishes it;
+ * `failed`: the primary side did not take it; `outbox_unavailable`: Redis could not record it.
+ */
+export type SendResult = 'accepted' | 'duplicate' | 'pending' | 'rejected' | 'failed' | 'outbox_unavailable';
+/**
+ * The stored rollout state, read back, was older than the one held (`version_backwards`: a restore
+ * from an old backup), a record created anew (`generation_changed`: Redis lost it and someone wrote
+ * a fresh one), the same version with other content (`rewritten`), or gone (`missing`).
+ */
+export type StateAnomaly = 'version_backwards' | 'generation_changed' | 'rewritten' | 'missing';
 export type DualWriteResult = 'ok' | 'retry' | 'dead_letter' | 'recovered';
 
 /**
@@ -19,6 +28,9 @@ export interface Telemetry {
   dualWrite(side: Side, result: DualWriteResult): void;
   outboxCounts(counts: OutboxCounts): void;
   state(state: RolloutState, syncedAgoSeconds: number): void;
+  stateAnomaly(kind: StateAnomaly): void;
+  /** The store has a state record again after `stateAnomaly('missing')`. */
+  stateFound(): void;
 }
 
 /** Telemetry that records nothing (unit tests of services). */
@@ -28,4 +40,6 @@ export const NO_TELEMETRY: Telemetry = {
   dualWrite() {},
   outboxCounts() {},
   state() {},
+  stateAnomaly() {},
+  stateFound() {},
 };

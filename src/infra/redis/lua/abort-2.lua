@@ -1,12 +1,16 @@
 --[[
   Undo a begin whose primary refused the message: nothing stays owed, the id may be sent again.
+  Fenced: only while the intent still has the score its begin gave it; once recovery on some
+  instance leased it (a new score), the message is recovery's and stands.
   KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
   KEYS[2] intents sorted set of the primary side
   ARGV[1] message id
-  Output: 1 if aborted, 0 if the message was already committed (then it stands).
+  ARGV[2] the intent's score as begun (its recovery due time, ms)
+  Output: 1 if aborted, 0 if the message was committed or taken by recovery (then it stands).
 ]]
 local seen = redis.call('GET', KEYS[1])
 if not seen or string.sub(seen, 1, 1) ~= 'p' then return 0 end
+if tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1

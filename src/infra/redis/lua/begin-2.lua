@@ -2,15 +2,15 @@
   Write-ahead append of a batch of messages (one shard): the commit point of each send.
   KEYS[1] intents sorted set of side old (member = message id, score = when recovery may take it, ms)
   KEYS[2] intents sorted set of side new
-  ARGV[1] dedupe window (ms)
-  ARGV[2] key prefix of the shard's dedupe records: record of message id = prefix .. id. Every
+  ARGV[1] key prefix of the shard's dedupe records: record of message id = prefix .. id. Every
           record shares the shard's hash tag with KEYS, so the script stays in one Cluster slot.
-  ARGV[3] the batch, packed (lib/packed-fields.lua): per message four fields: id, primary side
+  ARGV[2] the batch, packed (lib/packed-fields.lua): per message four fields: id, primary side
           ('old' | 'new'), the pending record 'p|fp|0|record JSON' (fp: hash of the content, '-'
           for an id the gateway made), due time for recovery (ms)
   A dedupe record is a string 'st|fp|tries|payload': st p(ending) with the record JSON as payload,
   or c(ommitted) with the receipt's fields 'primary|secondary|version|acceptedAt' (see
-  commit-4.lua); it expires after the window.
+  commit-4.lua). A pending record has no TTL: it is owed until settled, however long a side is
+  down; the window starts when it is committed.
   Output: per message 'n' (new), 'i' (in flight), 'm' (mismatch: the id was used for other
           content) or 'd' .. the receipt's fields (duplicate). Messages are taken in order, so the same id
           twice in one batch is 'n' then 'i'.
@@ -18,12 +18,12 @@
   what was there if not.
 ]]
 local intents = { old = KEYS[1], new = KEYS[2] }
-local window, prefix = ARGV[1], ARGV[2]
-local field = fieldsOf(ARGV[3])
+local prefix = ARGV[1]
+local field = fieldsOf(ARGV[2])
 local out = {}
 for id in field do
   local primary, pending, due = field(), field(), field()
-  local seen = redis.call('SET', prefix .. id, pending, 'NX', 'PX', window, 'GET')
+  local seen = redis.call('SET', prefix .. id, pending, 'NX', 'GET')
   if not seen then
     redis.call('ZADD', intents[primary], due, id)
     out[#out + 1] = 'n'

@@ -1,13 +1,17 @@
 --[[
-  Take a failed write off the stream and schedule it again.
+  Take a failed write off the stream and schedule it again. Fenced: only the consumer that holds
+  the entry's lease may; one whose lease another instance took over changes nothing.
   KEYS[1] outbox stream
   KEYS[2] retry sorted set
   ARGV[1] consumer group
   ARGV[2] stream entry id
   ARGV[3] due time (ms)
   ARGV[4] member: next attempt .. '|' .. record JSON
-  Output: 1
+  ARGV[5] the calling instance's consumer name
+  Output: 1 if scheduled, 0 if the caller no longer holds the lease.
 ]]
+local held = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if not held[1] or held[1][2] ~= ARGV[5] then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])

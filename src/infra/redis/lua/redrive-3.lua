@@ -1,0 +1,31 @@
+--[[
+  Give dead letters another round of tries, each as the kind of write it was.
+  KEYS[1] dead-letter stream of one side
+  KEYS[2] outbox stream of the same side
+  KEYS[3] intents sorted set of the same side
+  ARGV[1] max count
+  ARGV[2] key prefix of the shard's dedupe records (see begin-2.lua)
+  ARGV[3] now (ms)
+  A 'secondary' dead letter (also one with no kind) goes back to the outbox stream. A 'recovery'
+  one is a primary that was never confirmed: it is begun again (pending record, no TTL, and an
+  intent due now), so recovery writes the primary and its commit then queues the secondary;
+  unless its id is known again by now (a retry of the client sent it anew, which owes both sides itself).
+  Output: how many were moved (oldest first).
+]]
+local prefix, now = ARGV[2], ARGV[3]
+local rows = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[1])
+for _, row in ipairs(rows) do
+  local f = {}
+  local fields = row[2]
+  for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
+  if f.k == 'recovery' then
+    local id = cjson.decode(f.r).message.id
+    if redis.call('SET', prefix .. id, 'p|' .. (f.fp or '-') .. '|0|' .. f.r, 'NX') then
+      redis.call('ZADD', KEYS[3], now, id)
+    end
+  elseif f.r then
+    redis.call('XADD', KEYS[2], '*', 'r', f.r, 'a', 0)
+  end
+  redis.call('XDEL', KEYS[1], row[1])
+end
+return #rows
