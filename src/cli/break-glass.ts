@@ -13,6 +13,8 @@ export interface BreakGlassOptions {
   actor: string;
   reason: string;
   timeoutMs: number;
+  /** Write a fresh rolled-back record even though no gateway noted that the old one was lost. */
+  recreate?: boolean;
 }
 
 /** The audit stream's cap; the gateway's composition root (src/main.ts) uses the same. */
@@ -39,19 +41,17 @@ export async function breakGlassRollback(options: BreakGlassOptions): Promise<Ch
     const keys = new RedisKeys(options.migration);
     // Only writes happen here, so nothing subscribes: the commands connection stands in for the subscriber.
     const store = new RedisStateStore({ redis, subscriber: redis, keys, auditMaxLen: loadConfig({ env: {} }).state.auditMaxLen, logger });
-    if (!(await store.read())) {
+    if (!options.recreate && !(await store.read()) && !(await store.lossNoted())) {
       throw new CliError(
-        'NO_STATE', `no rollout state for migration "${options.migration}" at ${keys.state}`,
-        'check --migration (or CUTOVER_MIGRATION): it must name the migration the gateways run',
+        'NO_STATE', `no rollout state for migration "${options.migration}" at ${keys.state}, and no gateway reported losing it`,
+        'check --migration (or CUTOVER_MIGRATION): it must name the migration the gateways run. If Redis lost its data while no gateway ran, add --recreate to write a fresh rolled-back state',
       );
     }
     const control = new RolloutControl({ store, logger });
     try {
-      return await control.change(
-        { name: options.actor, role: 'break-glass' },
-        { type: 'rollback', trigger: 'manual', reason: options.reason },
-        { reason: options.reason, action: 'rollback' },
-      );
+      // With no record at all (Redis lost its data) this writes a fresh rolled-back one, which the
+      // running gateways adopt; its note says so.
+      return await control.rollbackAfterLoss({ name: options.actor, role: 'break-glass' }, options.reason, options.migration);
     } catch (err) {
       if (err instanceof CutoverError) throw new CliError(err.code, err.message, 'run the same command again; it is safe to repeat');
       throw err;

@@ -25,6 +25,12 @@ export interface Rollback {
 /** The one versioned record per migration every instance routes by. */
 export interface RolloutState {
   migration: string;
+  /**
+   * Set once, when the record is created: a record created anew after the store lost the old one
+   * (or restored from an old backup and rewritten) is told apart from the one an instance holds,
+   * whatever their versions. Empty on records from builds that had none.
+   */
+  generation: string;
   /** Bumped by one on every change; every write is compare-and-set on it. */
   version: number;
   stage: Stage;
@@ -37,10 +43,11 @@ export interface RolloutState {
   updatedBy: string;
 }
 
-export function initialState(migration: string, now: Date): RolloutState {
+export function initialState(migration: string, now: Date, generation = ''): RolloutState {
   const at = now.toISOString();
   return {
     migration,
+    generation,
     version: 0,
     stage: 'off',
     percent: 0,
@@ -49,6 +56,25 @@ export function initialState(migration: string, now: Date): RolloutState {
     updatedAt: at,
     updatedBy: 'system',
   };
+}
+
+/** How a stored record stands to the one held: the same, its next version, or something else. */
+export type StateRelation = 'same' | 'newer' | 'older' | 'rewritten' | 'recreated';
+
+export function relateState(held: RolloutState, stored: RolloutState): StateRelation {
+  if ((stored.generation ?? '') !== (held.generation ?? '')) return 'recreated';
+  if (stored.version !== held.version) return stored.version > held.version ? 'newer' : 'older';
+  return stored.updatedAt === held.updatedAt ? 'same' : 'rewritten';
+}
+
+/**
+ * The record break-glass writes when the store has none (Redis lost its data): version 1 of a new
+ * generation, everyone on old, and `shadow` under the rollback so new still gets every write and
+ * whatever the lost record said, no side misses a message meanwhile.
+ */
+export function rolledBackAfterLoss(migration: string, now: Date, generation: string, actor: string, reason: string): RolloutState {
+  const state = { ...initialState(migration, now, generation), version: 1, stage: 'shadow' as const, updatedBy: actor };
+  return { ...state, rollback: { trigger: 'manual', actor, reason, at: state.updatedAt, resumeTo: { stage: 'shadow', percent: 0 } } };
 }
 
 /** Whether this state writes every message to both sides. */

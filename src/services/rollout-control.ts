@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { StateUnavailableError, VersionConflictError } from '../domain/errors.js';
-import type { RolloutState } from '../domain/rollout-state.js';
+import { randomUUID } from 'node:crypto';
+import { rolledBackAfterLoss, type RolloutState } from '../domain/rollout-state.js';
 import { applyChange, type StateChange } from '../domain/transitions.js';
-import type { AuditEntry, StateStore } from './ports/state-store.js';
+import type { AuditEntry, Replication, StateStore } from './ports/state-store.js';
 import type { StateView } from './state-view.js';
 
 export interface Actor {
@@ -14,6 +15,7 @@ export interface ChangeOutcome {
   state: RolloutState;
   changed: boolean;
   note?: string;
+  replication?: Replication;
 }
 
 const CAS_ATTEMPTS = 5;
@@ -50,13 +52,39 @@ export class RolloutControl {
       if (result.ok) {
         this.deps.view?.accept(result.state);
         this.deps.logger.info({ actor: actor.name, role: actor.role, action: audit.action, reason: audit.reason, stateVersion: next.version, stage: next.stage, percent: next.percent, rolledBack: next.rollback !== null }, 'rollout state changed');
-        return { state: result.state, changed: true };
+        return { state: result.state, changed: true, replication: result.replication };
       }
       if (options.expectedVersion !== undefined) {
         throw new VersionConflictError('state changed while this change was applied; re-read and decide again', { details: { current: result.current } });
       }
     }
     throw new VersionConflictError(`state kept changing; ${CAS_ATTEMPTS} tries lost the race. Try again`);
+  }
+
+  /**
+   * Rolls back when the store has no state at all (Redis lost its data): writes a fresh,
+   * rolled-back record of a new generation (see `rolledBackAfterLoss`), which every running
+   * instance adopts. If a record appears meanwhile, it is rolled back the ordinary way.
+   */
+  async rollbackAfterLoss(actor: Actor, reason: string, migration: string): Promise<ChangeOutcome> {
+    const clock = this.deps.clock ?? Date.now;
+    let stored: RolloutState | null;
+    try {
+      stored = await this.deps.store.read();
+    } catch (err) {
+      throw new StateUnavailableError('the state store (Redis) is unreachable; no change was made', { retryAfterSeconds: 1, cause: err });
+    }
+    if (stored) return this.change(actor, { type: 'rollback', trigger: 'manual', reason }, { reason, action: 'rollback' });
+    const next = rolledBackAfterLoss(migration, new Date(clock()), randomUUID(), actor.name, reason);
+    const audit: AuditEntry = { at: next.updatedAt, actor: actor.name, role: actor.role, action: 'rollback', reason, details: { recreated: true }, before: null, after: next };
+    const result = await this.deps.store.compareAndSet(0, next, audit);
+    if (!result.ok) return this.change(actor, { type: 'rollback', trigger: 'manual', reason }, { reason, action: 'rollback' });
+    this.deps.view?.accept(result.state);
+    this.deps.logger.warn({ actor: actor.name, role: actor.role, generation: next.generation, stateVersion: next.version }, 'no rollout state was stored: wrote a fresh, rolled-back one');
+    return {
+      state: result.state, changed: true, replication: result.replication,
+      note: 'no rollout state was stored (Redis lost its data?): wrote a fresh one, rolled back at shadow (everyone on old, new still gets every write). Check the stage with cutover status before resuming',
+    };
   }
 
   private async read(): Promise<RolloutState> {

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { StateUnavailableError } from '../domain/errors.js';
-import { initialState, type RolloutState } from '../domain/rollout-state.js';
+import { initialState, relateState, type RolloutState } from '../domain/rollout-state.js';
 import type { StateStore } from './ports/state-store.js';
 import type { Telemetry } from './ports/telemetry.js';
 
@@ -11,12 +12,19 @@ export interface StateViewOptions {
   logger: Logger;
   telemetry: Telemetry;
   clock?: () => number;
+  /** A new record's generation id. */
+  newGeneration?: () => string;
+  /** Who this instance is, in the note it leaves when the state record is gone. */
+  instanceId?: string;
 }
 
 /**
  * This instance's copy of the rollout state: what every send and route lookup reads, in memory.
- * Kept fresh by pub/sub and a re-read every `pollIntervalMs`; when the store is away it keeps the
- * last known state (fail-static: never flip users because Redis blinked). Versions only go up.
+ * Kept fresh by pub/sub and a re-read every `pollIntervalMs`; when the store is away, or answers
+ * that it has no state (Redis lost its data), it keeps the last known state (fail-static: never
+ * flip users because Redis blinked). The store is the authority: whatever record a read returns
+ * is adopted, a restored or re-created one too (a version that went backwards is counted as an
+ * anomaly); a pub/sub event only ever moves forward, since events can arrive late.
  */
 export class StateView {
   private state: RolloutState | undefined;
@@ -26,6 +34,8 @@ export class StateView {
   private readonly listeners = new Set<(state: RolloutState, previous: RolloutState | undefined) => void>();
   private readonly clock: () => number;
   private pollFailing = false;
+  /** The store answered that it has no state while this instance routes by one. */
+  private recordMissing = false;
 
   constructor(private readonly options: StateViewOptions) {
     this.clock = options.clock ?? Date.now;
@@ -33,10 +43,11 @@ export class StateView {
 
   /** Loads the state (creating the initial one if the migration has none) and starts watching. */
   async start(): Promise<void> {
-    this.unsubscribe = this.options.store.subscribe((state) => this.accept(state));
+    this.unsubscribe = this.options.store.subscribe((state) => this.accept(state, false));
     await this.refresh();
     if (!this.state) {
-      const fresh = { ...initialState(this.options.migration, new Date(this.clock())), version: 1 };
+      const generation = (this.options.newGeneration ?? randomUUID)();
+      const fresh = { ...initialState(this.options.migration, new Date(this.clock()), generation), version: 1 };
       const result = await this.options.store.compareAndSet(0, fresh, {
         at: fresh.updatedAt, actor: 'system', role: 'system', action: 'init', before: null, after: fresh,
       });
@@ -70,14 +81,47 @@ export class StateView {
   async refresh(): Promise<RolloutState | undefined> {
     const state = await this.options.store.read();
     if (state) this.accept(state);
+    else if (this.state) this.noteMissing();
     this.syncedAt = this.clock();
     return this.state;
   }
 
-  /** Takes a state if it is newer than the one held; older or equal ones are echoes. */
-  accept(state: RolloutState): void {
+  private noteMissing(): void {
+    if (this.recordMissing) return;
+    this.recordMissing = true;
+    this.options.telemetry.stateAnomaly('missing');
+    void this.options.store.noteLoss(this.options.instanceId ?? 'unknown', new Date(this.clock()).toISOString()).catch(() => undefined);
+    this.options.logger.error(
+      { stateVersion: this.state?.version },
+      'the state store has no rollout state (Redis lost its data?); routing by the last state held. Restore it: cutover rollback --redis URL --reason "..." (or cutover stage/set)',
+    );
+  }
+
+  /**
+   * Takes `state` as the one to route by. `fromStore`: it was read from (or just written to) the
+   * store, so it is the truth even when older; otherwise (a pub/sub event) only a newer version
+   * of the same record is taken, and anything else makes the store be read again at once.
+   */
+  accept(state: RolloutState, fromStore = true): void {
     const previous = this.state;
-    if (previous && state.version <= previous.version) return;
+    if (this.recordMissing) this.options.telemetry.stateFound();
+    this.recordMissing = false;
+    if (previous) {
+      const relation = relateState(previous, state);
+      if (relation === 'same') return;
+      if (relation !== 'newer') {
+        if (!fromStore) {
+          void this.refresh().catch(() => undefined);
+          return;
+        }
+        const kind = relation === 'older' ? 'version_backwards' : relation === 'recreated' ? 'generation_changed' : 'rewritten';
+        this.options.telemetry.stateAnomaly(kind);
+        this.options.logger.error(
+          { anomaly: kind, held: { version: previous.version, generation: previous.generation }, stored: { version: state.version, generation: state.generation } },
+          'the stored rollout state is not a later version of the one held (a restore, or a record created anew); routing by the stored one',
+        );
+      }
+    }
     this.state = state;
     this.syncedAt = this.clock();
     this.options.telemetry.state(state, 0);

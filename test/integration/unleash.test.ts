@@ -6,6 +6,7 @@ import type { RolloutState } from '../../src/domain/rollout-state.js';
 import { UnleashEligibility } from '../../src/infra/flags/unleash-eligibility.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { UnleashRolloutMirror, type MirrorResult } from '../../src/infra/flags/unleash-rollout-mirror.js';
+import { GatewayProcess } from '../support/gateway-process.js';
 import { UnleashStack, type UnleashConstraint } from '../support/unleash-stack.js';
 
 // One real PostgreSQL + Unleash for the whole file; the "Unleash down" tests stop it, so they run last.
@@ -69,7 +70,7 @@ const IDS = Array.from({ length: 2_000 }, (_, i) => (i % 40 === 0 ? `Jürgen-用
 
 function state(version: number, fields: Partial<RolloutState>): RolloutState {
   const at = new Date().toISOString();
-  return { migration: 'unleash-test', version, stage: 'off', percent: 0, rollback: null, since: at, updatedAt: at, updatedBy: 'test', ...fields };
+  return { migration: 'unleash-test', generation: 'g1', version, stage: 'off', percent: 0, rollback: null, since: at, updatedAt: at, updatedBy: 'test', ...fields };
 }
 
 const ROLLED_BACK: RolloutState['rollback'] = {
@@ -90,6 +91,21 @@ test('eligibility follows a flag edited through the Admin API within the client 
   t.diagnostic(`flag edit reached the client after ${delay} ms (client refresh 500 ms)`);
   assert.ok(delay >= 0, 'the edit did not reach the client within 5 s');
   assert.equal(eligibility.isEligible(user('alice')), true, 'alice stayed on the allow list');
+});
+
+test('a gateway with this Unleash and no bootstrap file is ready after its first fetch, and routes by the flag', async (t) => {
+  const flag = 'cutover-gateway';
+  await stack.admin.createFlag(flag);
+  await stack.admin.addFlexibleRollout(flag, { rollout: 100, constraints: [{ contextName: 'userId', operator: 'NOT_IN', values: ['mallory'] }] });
+  await stack.admin.enable(flag);
+  await served(flag);
+  // Waits for "cutover ready", which comes only once the flags are synchronized.
+  const gateway = await GatewayProcess.start({ CUTOVER_UNLEASH_URL: stack.url, CUTOVER_UNLEASH_TOKEN: stack.backendToken, CUTOVER_FLAG_NAME: flag });
+  t.after(() => gateway.kill());
+  const ready = await gateway.request('GET', '/readyz');
+  assert.equal(ready.status, 200, JSON.stringify(ready.body));
+  const [alice, mallory] = await Promise.all([gateway.request('GET', '/v1/route/alice'), gateway.request('GET', '/v1/route/mallory')]);
+  assert.deepEqual([alice.body.eligible, mallory.body.eligible], [true, false], 'eligibility from the server, deny list included');
 });
 
 test("unleash-client's flexibleRollout at 25 % agrees with Cutover's bucket for 2,000 ids", async (t) => {

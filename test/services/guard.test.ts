@@ -123,7 +123,7 @@ test('the rollback does not wait for webhooks, which are retried until they land
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/secret-path`;
   const notifier = new WebhookNotifier([{ url }], logger, { attempts: 4, timeoutMs: 1_000, backoffBaseMs: 20 });
   const state = applyChange({
-    migration: 'm', version: 1, stage: 'canary', percent: 5, rollback: null, since: '', updatedAt: '', updatedBy: '',
+    migration: 'm', generation: 'g1', version: 1, stage: 'canary', percent: 5, rollback: null, since: '', updatedAt: '', updatedBy: '',
   }, { type: 'rollback', trigger: 'auto', reason: 'drill' }, 'guard', new Date()).next!;
   // notify() is synchronous (returns void): when it returns, nothing can have reached the receiver yet.
   const returned = notifier.notify({ event: 'rollback', trigger: 'auto', summary: 'rolled back', reason: 'drill', state });

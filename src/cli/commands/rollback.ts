@@ -8,10 +8,11 @@ interface RollbackOptions extends GatewayOptions {
   redis?: string;
   migration: string;
   actor?: string;
+  recreate?: boolean;
 }
 
 /** Options that only mean something when writing to Redis directly. */
-const BREAK_GLASS_ONLY = ['migration', 'actor'] as const;
+const BREAK_GLASS_ONLY = ['migration', 'actor', 'recreate'] as const;
 
 export function registerRollbackCommand(program: Command, io: CliIo): void {
   const command = program
@@ -20,7 +21,8 @@ export function registerRollbackCommand(program: Command, io: CliIo): void {
     .requiredOption('--reason <text>', 'why; recorded in the audit log and shown by cutover status', parseReason)
     .addOption(new Option('--redis <url>', 'break glass: write the rollback straight to Redis, for when no gateway answers').argParser(parseRedisUrl))
     .addOption(new Option('--migration <name>', 'with --redis: the migration whose state to roll back').env('CUTOVER_MIGRATION').default('default'))
-    .addOption(new Option('--actor <name>', 'with --redis: who you are, for the audit log (default: $USER)'));
+    .addOption(new Option('--actor <name>', 'with --redis: who you are, for the audit log (default: $USER)'))
+    .addOption(new Option('--recreate', 'with --redis: if Redis holds no state at all, write a fresh rolled-back one (needed only when no running gateway saw the old one go)'));
   addGatewayOptions(command)
     .addHelpText('after', `
 Through a gateway (the usual way) this needs an operator token in CUTOVER_TOKEN.
@@ -29,6 +31,11 @@ Break glass: when no gateway answers, --redis writes the rollback into Redis its
 gateways' own compare-and-set script and audit entry (role "break-glass"). No token is needed:
 access to Redis is the credential. Running gateways flip within a second (pub/sub, and a re-read
 every second); gateways that start later read the rolled-back state.
+
+If Redis lost its data (a crash without its AOF, a FLUSHALL), the state record is gone. Running
+gateways keep routing by the last state they had and note the loss in Redis; break glass then
+writes a fresh record, rolled back at shadow (everyone on old, new still gets every write), which
+every gateway adopts within a second. With no gateway running to note the loss, add --recreate.
 
 Rolling back when already rolled back changes nothing (exit 0, with a note saying by whom and when).
 ${examples(
@@ -43,7 +50,7 @@ ${examples(
         const { breakGlassRollback, redactUrl } = await import('../break-glass.js');
         const outcome = await breakGlassRollback({
           redisUrl, migration: options.migration, reason: options.reason, timeoutMs: options.timeout,
-          actor: options.actor ?? process.env.USER ?? loginName(),
+          actor: options.actor ?? process.env.USER ?? loginName(), recreate: options.recreate,
         });
         print(io, options, outcome, (reply) => formatBreakGlassRollback(reply, redactUrl(redisUrl)));
         return;

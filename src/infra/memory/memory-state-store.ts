@@ -7,6 +7,7 @@ export class MemoryStateStore implements StateStore {
   private readonly entries: Array<AuditEntry & { id: string }> = [];
   private readonly listeners = new Set<(state: RolloutState) => void>();
   private sequence = 0;
+  private loss: { by: string; at: string } | null = null;
 
   constructor(private readonly auditMaxLen = 10_000) {}
 
@@ -26,6 +27,14 @@ export class MemoryStateStore implements StateStore {
   subscribe(onChange: (state: RolloutState) => void): () => void {
     this.listeners.add(onChange);
     return () => this.listeners.delete(onChange);
+  }
+
+  async noteLoss(by: string, at: string): Promise<void> {
+    this.loss = { by, at };
+  }
+
+  async lossNoted(): Promise<{ by: string; at: string } | null> {
+    return this.loss;
   }
 
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {

@@ -16,6 +16,11 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:audit`;
   }
 
+  /** Set by a gateway that found the state record gone (see StateStore.noteLoss). */
+  get stateLoss(): string {
+    return `cutover:{${this.migration}}:state-lost`;
+  }
+
   get events(): string {
     return `cutover:{${this.migration}}:events`;
   }

@@ -1,8 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RolloutState } from '../../domain/rollout-state.js';
-import type { AuditEntry, CasResult, StateStore } from '../../services/ports/state-store.js';
+import type { AuditEntry, CasResult, Replication, StateStore } from '../../services/ports/state-store.js';
 import type { RedisKeys } from './keys.js';
+
+/** A loss note outlives any incident it helps with, then goes. */
+const LOSS_NOTE_SECONDS = 7 * 24 * 3600;
+/** How long a state write waits for its replicas; below any sane command timeout. */
+const REPLICA_WAIT_MS = 500;
 
 export interface RedisStateStoreOptions {
   redis: Redis;
@@ -22,7 +27,7 @@ export class RedisStateStore implements StateStore {
 
   async read(): Promise<RolloutState | null> {
     const json = await this.options.redis.hget(this.options.keys.state, 's');
-    return json ? (JSON.parse(json) as RolloutState) : null;
+    return json ? parseState(json) : null;
   }
 
   async compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult> {
@@ -30,8 +35,22 @@ export class RedisStateStore implements StateStore {
     const [ok, json] = await redis.casState(
       keys.state, keys.audit, expectedVersion, JSON.stringify(next), JSON.stringify(audit), auditMaxLen, keys.events,
     );
-    if (ok === 1) return { ok: true, state: next };
-    return { ok: false, current: json ? (JSON.parse(json) as RolloutState) : null };
+    if (ok === 1) return { ok: true, state: next, replication: await this.replicate() };
+    return { ok: false, current: json ? parseState(json) : null };
+  }
+
+  /**
+   * WAIT for the replicas connected now, so a failover right after a rollback does not promote a
+   * replica that never saw it. A replica that does not answer in time is reported, not waited on.
+   */
+  private async replicate(): Promise<Replication> {
+    const { redis, logger } = this.options;
+    const info = await redis.info('replication');
+    const replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+    if (replicas === 0) return { replicas, acked: 0 };
+    const acked = Number(await redis.wait(replicas, REPLICA_WAIT_MS));
+    if (acked < replicas) logger.warn({ replicas, acked, waitedMs: REPLICA_WAIT_MS }, 'a state write reached fewer replicas than are connected; a failover now could lose it');
+    return { replicas, acked };
   }
 
   subscribe(onChange: (state: RolloutState) => void): () => void {
@@ -42,7 +61,7 @@ export class RedisStateStore implements StateStore {
         if (channel !== keys.events) return;
         let state: RolloutState;
         try {
-          state = JSON.parse(json) as RolloutState;
+          state = parseState(json);
         } catch {
           logger.warn({ channel }, 'ignored a malformed state event');
           return;
@@ -56,6 +75,15 @@ export class RedisStateStore implements StateStore {
     return () => this.listeners.delete(onChange);
   }
 
+  async noteLoss(by: string, at: string): Promise<void> {
+    await this.options.redis.set(this.options.keys.stateLoss, JSON.stringify({ by, at }), 'EX', LOSS_NOTE_SECONDS);
+  }
+
+  async lossNoted(): Promise<{ by: string; at: string } | null> {
+    const json = await this.options.redis.get(this.options.keys.stateLoss);
+    return json ? (JSON.parse(json) as { by: string; at: string }) : null;
+  }
+
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {
     const end = beforeId ? `(${beforeId}` : '+';
     const rows = await this.options.redis.xrevrange(this.options.keys.audit, end, '-', 'COUNT', limit);
@@ -65,4 +93,11 @@ export class RedisStateStore implements StateStore {
   async close(): Promise<void> {
     this.listeners.clear();
   }
+}
+
+/** A stored state; records written by builds before generations existed get the empty one. */
+function parseState(json: string): RolloutState {
+  const state = JSON.parse(json) as RolloutState;
+  state.generation ??= '';
+  return state;
 }

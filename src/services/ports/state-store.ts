@@ -13,8 +13,14 @@ export interface AuditEntry {
   after: RolloutState;
 }
 
+/** How many replicas had a state write when it was answered (a store with no replicas says 0 of 0). */
+export interface Replication {
+  replicas: number;
+  acked: number;
+}
+
 export type CasResult =
-  | { ok: true; state: RolloutState }
+  | { ok: true; state: RolloutState; replication?: Replication }
   | { ok: false; current: RolloutState | null };
 
 /**
@@ -24,10 +30,20 @@ export type CasResult =
 export interface StateStore {
   /** The stored state, or null when this migration has none yet. */
   read(): Promise<RolloutState | null>;
-  /** Writes `next` iff the stored version is `expectedVersion` (0 = none stored yet). */
+  /**
+   * Writes `next` iff the stored version is `expectedVersion` (0 = none stored yet); where the
+   * store has replicas, answers once they have it too (or a short wait ran out: see `replication`).
+   */
   compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult>;
   /** Calls `onChange` with every state another writer publishes. Returns an unsubscribe. */
   subscribe(onChange: (state: RolloutState) => void): () => void;
+  /**
+   * Leaves word that an instance found the record gone while it routed by one (the store lost
+   * its data), so break-glass can tell a loss from a mistyped migration name.
+   */
+  noteLoss(by: string, at: string): Promise<void>;
+  /** Who noted a loss and when, or null. */
+  lossNoted(): Promise<{ by: string; at: string } | null>;
   /** Newest audit entries first. */
   audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>>;
   close(): Promise<void>;

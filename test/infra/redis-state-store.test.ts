@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { initialState } from '../../src/domain/rollout-state.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { RedisKeys } from '../../src/infra/redis/keys.js';
+import { RedisStateStore } from '../../src/infra/redis/redis-state-store.js';
+import { defineScripts } from '../../src/infra/redis/scripts.js';
+import type { AuditEntry } from '../../src/services/ports/state-store.js';
+import { RedisServer } from '../support/redis-server.js';
+
+function audit(after: ReturnType<typeof initialState>): AuditEntry {
+  return { at: after.updatedAt, actor: 'test', role: 'system', action: 'test', before: null, after };
+}
+
+test('a state write waits for the connected replica, and says when the replica did not have it in time', async (t) => {
+  const primary = await RedisServer.start();
+  t.after(() => primary.destroy());
+  const replica = await RedisServer.start({ replicaOf: primary.port });
+  t.after(() => replica.destroy());
+  const redis = new Redis(primary.url);
+  t.after(() => redis.disconnect());
+  defineScripts(redis);
+  const replicaClient = new Redis(replica.url);
+  t.after(() => replicaClient.disconnect());
+  const deadline = Date.now() + 10_000;
+  while (!/master_link_status:up/.test(await replicaClient.info('replication'))) {
+    if (Date.now() > deadline) throw new Error('replica did not link up');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const store = new RedisStateStore({ redis, subscriber: redis, keys: new RedisKeys('wait-test'), auditMaxLen: 100, logger: createLogger('silent') });
+  const first = { ...initialState('wait-test', new Date(), 'g1'), version: 1 };
+  const written = await store.compareAndSet(0, first, audit(first));
+  assert.ok(written.ok);
+  assert.deepEqual(written.replication, { replicas: 1, acked: 1 }, 'answered once the replica had it');
+
+  replica.pause(true);
+  const second = { ...first, version: 2, percent: 5 };
+  const started = Date.now();
+  const late = await store.compareAndSet(1, second, audit(second)).finally(() => replica.pause(false));
+  assert.ok(late.ok, 'still written on the primary');
+  assert.deepEqual(late.replication, { replicas: 1, acked: 0 }, 'a hung replica is reported, not waited on forever');
+  assert.ok(Date.now() - started < 2_000, 'the wait is bounded');
+});
+
+test('a state write on a Redis without replicas does not wait', async (t) => {
+  const primary = await RedisServer.start();
+  t.after(() => primary.destroy());
+  const redis = new Redis(primary.url);
+  t.after(() => redis.disconnect());
+  defineScripts(redis);
+  const store = new RedisStateStore({ redis, subscriber: redis, keys: new RedisKeys('no-replica'), auditMaxLen: 100, logger: createLogger('silent') });
+  const state = { ...initialState('no-replica', new Date(), 'g1'), version: 1 };
+  const written = await store.compareAndSet(0, state, audit(state));
+  assert.ok(written.ok);
+  assert.deepEqual(written.replication, { replicas: 0, acked: 0 });
+});
