@@ -7,6 +7,8 @@ import { RedisServer } from '../test/support/redis-server.js';
  * until B and C both route by the new version (polled every 2 ms). Target: max ≤ 1 s, median ≤ 50 ms.
  */
 const TOKEN = 'bench-operator-token-0123456789';
+/** GatewayProcess.request sends it to /v1 (the route lookups). */
+const SERVICE_TOKEN = 'bench-service-token-0123456789';
 const TRIALS = Number(process.argv[process.argv.indexOf('--trials') + 1]) || 20;
 
 async function versionOf(gateway: GatewayProcess): Promise<number> {
@@ -15,7 +17,7 @@ async function versionOf(gateway: GatewayProcess): Promise<number> {
 
 async function main(): Promise<void> {
   const redis = await RedisServer.start();
-  const env = { CUTOVER_REDIS_URL: redis.url, CUTOVER_ADMIN_TOKENS: `bench:operator:${TOKEN}`, CUTOVER_GUARD_ENABLED: 'false' };
+  const env = { CUTOVER_REDIS_URL: redis.url, CUTOVER_ADMIN_TOKENS: `bench:operator:${TOKEN}`, CUTOVER_API_TOKENS: `bench-probe:${SERVICE_TOKEN}`, CUTOVER_GUARD_ENABLED: 'false' };
   const gateways = await Promise.all([0, 1, 2].map(() => GatewayProcess.start(env)));
   const [a, ...others] = gateways as [GatewayProcess, GatewayProcess, GatewayProcess];
   try {

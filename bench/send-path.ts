@@ -37,6 +37,8 @@ export interface PathRow {
 }
 
 const ADMIN_TOKEN = 'bench-operator-token-0123456789';
+/** Configured as in production; the sends here call SendMessage directly, with no HTTP to check it on. */
+const SERVICE_TOKEN = 'bench-service-token-0123456789';
 const IN_FLIGHT = 50;
 const PAYLOAD = JSON.stringify({ text: 'Hello from the Cutover bench, how are you today?', lang: 'en' });
 
@@ -78,7 +80,7 @@ async function runOne(mode: PathMode, messages: number): Promise<PathRow> {
   let cutover: Cutover | undefined;
   try {
     if (mode === 'redis') redis = await startRedis();
-    const env: Record<string, string> = { CUTOVER_LOG_LEVEL: 'warn', CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}` };
+    const env: Record<string, string> = { CUTOVER_LOG_LEVEL: 'warn', CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`, CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}` };
     if (redis) env.CUTOVER_REDIS_URL = redis.url;
     cutover = await createCutover(loadConfig({ env }), { logger: createLogger('warn') });
     await cutover.start();

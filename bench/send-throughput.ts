@@ -59,8 +59,10 @@ const LABELS: Record<Scenario, string> = {
   redis: 'cutover + redis outbox',
 };
 
-// Only for this throwaway child; 16+ characters as admin.tokens requires.
+// Only for this throwaway child; 16+ characters as admin.tokens and api.tokens require.
 const ADMIN_TOKEN = 'bench-operator-token-0123456789';
+/** Both Cutover rows check it on every send (embedded too, with api.tokens set); the bare server gets it as well. */
+const SERVICE_TOKEN = 'bench-service-token-0123456789';
 
 /** A server under test, started once and measured in every round. */
 interface Target {
@@ -131,7 +133,10 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
   const redis = scenario === 'redis' ? await startRedis() : undefined;
   const env: Record<string, string> = {
     CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(port), CUTOVER_LOG_LEVEL: 'warn',
+    // No load balancer to drain from: SIGTERM closes at once, within stop()'s grace, so --cpu-prof is written.
+    CUTOVER_DRAIN_PERIOD: '0s',
     CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`,
+    CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}`,
   };
   if (redis) env.CUTOVER_REDIS_URL = redis.url;
   const child = spawnChild({ name: `cutover (${scenario})`, command: process.execPath, args: nodeArgs(scenario, options, 'dist/src/server.js'), env: cleanEnv(env) });
@@ -158,7 +163,7 @@ async function measure(target: Target, round: number, warmupS: number, options: 
   const cpu = cpuMeter(target.child.process.pid);
   const redisCpu = cpuMeter(redis?.pid);
   const result = await loadSends(
-    { baseUrl, connections: options.connections, durationS: options.durationS, warmupS },
+    { baseUrl, connections: options.connections, durationS: options.durationS, warmupS, token: SERVICE_TOKEN },
     {
       onMeasureStart: async () => {
         cpu.start();
@@ -198,7 +203,7 @@ async function measure(target: Target, round: number, warmupS: number, options: 
 async function request(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${path.startsWith('/v1/') ? SERVICE_TOKEN : ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(5_000),
   });

@@ -6,6 +6,8 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   warmupS: number;
+  /** Sent as a bearer token with every request, to every server (the bare one ignores it), so the load generator does the same work for each. */
+  token: string;
 }
 
 export interface LoadResult {
@@ -101,7 +103,7 @@ export async function loadSends(options: LoadOptions, hooks: LoadHooks = {}): Pr
     requests: [{
       method: 'POST',
       path: '/v1/messages',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
       // autocannon hands over a fresh copy per request, so setting the body in place is safe (and
       // cheaper for the load generator, which shares the 2 cores with the server, than a spread).
       setupRequest: (request) => {

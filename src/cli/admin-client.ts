@@ -60,8 +60,8 @@ export class CliError extends Error {
   }
 }
 
-/** The token a route needs; `none` for the public route lookup. */
-type Needs = 'none' | 'viewer' | 'operator';
+/** The token a route needs: `service` for /v1 (which an operator token also opens; none when the gateway runs open). */
+type Needs = 'service' | 'viewer' | 'operator';
 
 export interface AdminClientOptions {
   baseUrl: string;
@@ -124,13 +124,13 @@ export class AdminClient {
   }
 
   route(userId: string): Promise<RouteInfo> {
-    return this.call('GET', `/v1/route/${encodeURIComponent(userId)}`, { needs: 'none' });
+    return this.call('GET', `/v1/route/${encodeURIComponent(userId)}`, { needs: 'service' });
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, request: { needs: Needs; body?: object; signal?: AbortSignal }): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
-    if (request.needs !== 'none' && this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const { signal, unlink } = request.signal ? linked(timeout, request.signal) : { signal: timeout, unlink: () => {} };
 
@@ -180,12 +180,16 @@ export class AdminClient {
 
   private hintFor(code: string, needs: Needs, details: Record<string, unknown> | undefined, requestId: string | null): string {
     switch (code) {
-      case 'UNAUTHORIZED':
+      case 'UNAUTHORIZED': {
+        const wanted = needs === 'operator' ? 'an operator token' : needs === 'service' ? 'an operator token or a service token (api.tokens)' : 'a viewer or operator token';
         return this.options.token
-          ? 'the gateway does not know this token; set CUTOVER_TOKEN to one listed in its admin.tokens'
-          : `set CUTOVER_TOKEN to ${needs === 'operator' ? 'an operator' : 'a viewer or operator'} token`;
+          ? `the gateway does not know this token; set CUTOVER_TOKEN to one listed in its ${needs === 'service' ? 'admin.tokens (operator) or api.tokens' : 'admin.tokens'}`
+          : `set CUTOVER_TOKEN to ${wanted}`;
+      }
       case 'FORBIDDEN':
-        return 'this needs an operator token; set CUTOVER_TOKEN to one (viewer tokens only read)';
+        return needs === 'service'
+          ? 'this needs an operator token or a service token (api.tokens); set CUTOVER_TOKEN to one (viewer tokens do not open /v1)'
+          : 'this needs an operator token; set CUTOVER_TOKEN to one (viewer tokens only read)';
       case 'BAKE_NOT_DONE': {
         const left = typeof details?.bakeRemainingMs === 'number' ? ` ${humanDuration(details.bakeRemainingMs)}` : '';
         return `wait${left}, or pass --force --reason "why"`;

@@ -51,6 +51,14 @@ const AdminToken = Type.Object(
   { additionalProperties: false },
 );
 
+const ApiToken = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'The calling service that holds it' }),
+    token: Type.String({ minLength: 16, description: 'Bearer token (secret), at least 16 characters' }),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     migration: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', default: 'default', description: 'Name of this migration; keys and flags derive from it' }),
@@ -62,6 +70,8 @@ export const ConfigSchema = Type.Object(
         logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
         /** One info line per request costs ~2 µs and a syscall; off by default on the hot path. */
         logRequests: Type.Boolean({ default: false }),
+        drainPeriod: Duration('5s', 'After SIGTERM: /readyz answers 503 while every route keeps serving this long, so load balancers stop sending first'),
+        shutdownTimeout: Duration('15s', 'After the drain period: the longest the close may take before the process exits 1'),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -80,7 +90,10 @@ export const ConfigSchema = Type.Object(
     flags: Type.Object(
       {
         flagName: Type.Optional(Type.String({ minLength: 1, description: 'Unleash flag deciding eligibility; default cutover-<migration>' })),
-        bootstrapFile: Type.String({ default: 'config/flags.json', description: "Unleash client-features JSON used when no Unleash server is set" }),
+        bootstrapFile: Type.Optional(Type.String({
+          minLength: 1,
+          description: 'Unleash client-features JSON: the flags offline (default config/flags.json); with an Unleash server, used before the first fetch only when set',
+        })),
         unleashUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
         unleashToken: Type.Optional(Type.String({ minLength: 1, description: 'Unleash backend token (secret)' })),
         refreshInterval: Duration('1s', 'How often flags are fetched from Unleash'),
@@ -174,6 +187,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    api: Type.Object(
+      {
+        tokens: Type.Array(ApiToken, { default: [], description: 'Bearer tokens of the services that call /v1; with Redis, required unless operator admin tokens are the only callers' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -181,3 +200,4 @@ export const ConfigSchema = Type.Object(
 export type ConfigInput = Static<typeof ConfigSchema>;
 export type SideConfig = Static<typeof SideConfigSchema>;
 export type AdminTokenConfig = Static<typeof AdminToken>;
+export type ApiTokenConfig = Static<typeof ApiToken>;

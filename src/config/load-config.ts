@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
+import { RESPONSE_GRACE_MS } from '../adapters/agora-rtm/agora-rtm-adapter.js';
+import { longestCallMs } from '../adapters/http-legacy-adapter.js';
+import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ApiTokenConfig, type ConfigInput, type SideConfig } from './config-schema.js';
 import { DEFAULT_GUARD_RULES, type GuardRules } from '../domain/guard/guard-rules.js';
 import { checkPlan, type Plan } from '../domain/plan.js';
 import { parseDuration } from './duration.js';
@@ -10,7 +12,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type EnvParser = 'string' | 'int' | 'bool' | 'json' | 'tokens';
+type EnvParser = 'string' | 'int' | 'bool' | 'json' | 'tokens' | 'api-tokens';
 
 /** Environment overrides: each names one config key, so an error can name the variable. */
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: EnvParser }> = [
@@ -19,6 +21,8 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_PORT', path: 'http.port', parse: 'int' },
   { env: 'CUTOVER_LOG_LEVEL', path: 'http.logLevel', parse: 'string' },
   { env: 'CUTOVER_LOG_REQUESTS', path: 'http.logRequests', parse: 'bool' },
+  { env: 'CUTOVER_DRAIN_PERIOD', path: 'http.drainPeriod', parse: 'string' },
+  { env: 'CUTOVER_SHUTDOWN_TIMEOUT', path: 'http.shutdownTimeout', parse: 'string' },
   { env: 'CUTOVER_REDIS_URL', path: 'redis.url', parse: 'string' },
   { env: 'CUTOVER_REDIS_SHARDS', path: 'redis.shards', parse: 'int' },
   { env: 'CUTOVER_OLD_SIDE', path: 'sides.old', parse: 'json' },
@@ -35,6 +39,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_OUTBOX_LEASE_TIMEOUT', path: 'outbox.leaseTimeout', parse: 'string' },
   { env: 'CUTOVER_STATE_POLL_INTERVAL', path: 'state.pollInterval', parse: 'string' },
   { env: 'CUTOVER_ADMIN_TOKENS', path: 'admin.tokens', parse: 'tokens' },
+  { env: 'CUTOVER_API_TOKENS', path: 'api.tokens', parse: 'api-tokens' },
   { env: 'CUTOVER_GUARD_ENABLED', path: 'guard.enabled', parse: 'bool' },
   { env: 'CUTOVER_GUARD_MIN_SAMPLES', path: 'guard.minSamples', parse: 'int' },
   { env: 'CUTOVER_GUARD_WEBHOOKS', path: 'guard.webhooks', parse: 'json' },
@@ -44,12 +49,13 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
 /** The validated config with every duration in milliseconds. */
 export interface Config {
   migration: string;
-  http: ConfigInput['http'];
+  http: Omit<ConfigInput['http'], 'drainPeriod' | 'shutdownTimeout'> & { drainPeriodMs: number; shutdownTimeoutMs: number };
   redis: { url?: string; shards: number; commandTimeoutMs: number };
   sides: { old: SideConfig; new: SideConfig };
   flags: {
     flagName: string;
-    bootstrapFile: string;
+    /** Unset with an Unleash server unless configured: its flags are trusted only from a fetch. */
+    bootstrapFile?: string;
     unleashUrl?: string;
     unleashToken?: string;
     refreshIntervalMs: number;
@@ -73,6 +79,11 @@ export interface Config {
   plan: Plan;
   guard: { enabled: boolean; rules: GuardRules; streakFailures: number; webhooks: Array<{ url: string; headers?: Record<string, string> }> };
   admin: { tokens: AdminTokenConfig[] };
+  /**
+   * Service tokens for /v1; operator admin tokens are accepted there too. `open`: /v1 takes
+   * anyone, which only the embedded default (no Redis) with no api.tokens does.
+   */
+  api: { tokens: ApiTokenConfig[]; open: boolean };
 }
 
 export interface LoadOptions {
@@ -96,7 +107,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fail = (key: string, message: string, value: unknown): never => {
     const source = ENV_OVERRIDES.find((o) => key === o.path || key.startsWith(`${o.path}.`));
     const via = source && env[source.env] ? ` (from ${source.env})` : file ? ` (in ${file})` : '';
-    throw new ConfigError(`config key "${key}"${via}: ${message}; got ${JSON.stringify(value)}`);
+    throw new ConfigError(`config key "${key}"${via}: ${message}; got ${shown(key.split('.'), value)}`);
   };
   // Sides first, each against the schema its `type` names: a union's errors say too little.
   const sides = (raw.sides ?? {}) as Record<string, unknown>;
@@ -122,12 +133,18 @@ function resolve(input: ConfigInput): Config {
   };
   const config: Config = {
     migration: input.migration,
-    http: input.http,
+    http: {
+      host: input.http.host, port: input.http.port, bodyLimitBytes: input.http.bodyLimitBytes, logLevel: input.http.logLevel, logRequests: input.http.logRequests,
+      drainPeriodMs: ms('http.drainPeriod', input.http.drainPeriod),
+      shutdownTimeoutMs: ms('http.shutdownTimeout', input.http.shutdownTimeout),
+    },
     redis: { url: input.redis.url, shards: input.redis.shards, commandTimeoutMs: ms('redis.commandTimeout', input.redis.commandTimeout) },
     sides: input.sides,
     flags: {
       flagName: input.flags.flagName ?? `cutover-${input.migration}`,
-      bootstrapFile: input.flags.bootstrapFile,
+      // Everyone in config/flags.json is eligible: with a server, a pod that has not fetched yet
+      // must answer the fallback, not that.
+      bootstrapFile: input.flags.bootstrapFile ?? (input.flags.unleashUrl ? undefined : 'config/flags.json'),
       unleashUrl: input.flags.unleashUrl,
       unleashToken: input.flags.unleashToken,
       refreshIntervalMs: ms('flags.refreshInterval', input.flags.refreshInterval),
@@ -173,6 +190,7 @@ function resolve(input: ConfigInput): Config {
       webhooks: input.guard.webhooks,
     },
     admin: { tokens: input.admin.tokens },
+    api: { tokens: input.api.tokens, open: !input.redis.url && input.api.tokens.length === 0 },
   };
   checkCoherence(config);
   return config;
@@ -182,24 +200,100 @@ function resolve(input: ConfigInput): Config {
 function checkCoherence(config: Config): void {
   const planProblem = checkPlan(config.plan);
   if (planProblem) throw new ConfigError(`config key "plan.steps": ${planProblem}`);
+  if (config.http.shutdownTimeoutMs === 0) throw new ConfigError('config key "http.shutdownTimeout": must be more than 0, or every stop exits 1 before it can close');
   if (config.flags.unleashUrl && !config.flags.unleashToken) {
     throw new ConfigError('config key "flags.unleashToken": required when flags.unleashUrl is set (an Unleash backend token)');
   }
+  const { inflightGraceMs, dedupeWindowMs } = config.outbox;
   // Recovery must never race a primary write the request handler is still making.
   for (const side of ['old', 'new'] as const) {
-    const s = config.sides[side];
-    if (s.type === 'http-legacy') {
-      const worst = (parseDuration(s.timeout) ?? 0) * (s.retries + 1) * 2;
-      if (config.outbox.inflightGraceMs < worst) {
-        throw new ConfigError(`config key "outbox.inflightGrace": must be at least ${worst} ms, twice sides.${side}'s timeout × tries, so recovery never races a live request`);
-      }
+    const write = longestWrite(config.sides[side], `sides.${side}`);
+    const needed = 2 * write.ms;
+    if (inflightGraceMs < needed) {
+      throw new ConfigError(
+        `config key "outbox.inflightGrace": must be at least ${needed} ms, twice the ${write.ms} ms one write to sides.${side} (${config.sides[side].type}) ` +
+        `can take (${write.how}), so recovery never races a live request; got ${inflightGraceMs} ms. ` +
+        `Set outbox.inflightGrace (CUTOVER_OUTBOX_INFLIGHT_GRACE) to ${Math.ceil(needed / 1000)}s or more, or lower ${write.knobs}`,
+      );
     }
   }
-  const names = new Set<string>();
-  for (const t of config.admin.tokens) {
-    if (names.has(t.token)) throw new ConfigError(`config key "admin.tokens": token of "${t.name}" is used twice; every holder needs their own`);
-    names.add(t.token);
+  // A message whose gateway died is recovered from its dedupe record after the grace: the record must still be there.
+  if (dedupeWindowMs < inflightGraceMs) {
+    throw new ConfigError(
+      `config key "outbox.dedupeWindow": must be at least outbox.inflightGrace (${inflightGraceMs} ms), or a message left unconfirmed by a gateway that died ` +
+      `could be forgotten before recovery delivers it; got ${dedupeWindowMs} ms. Raise outbox.dedupeWindow or lower outbox.inflightGrace`,
+    );
   }
+  if (config.redis.url && config.api.tokens.length === 0 && !config.admin.tokens.some((t) => t.role === 'operator')) {
+    throw new ConfigError(
+      'config key "api.tokens": required when redis.url is set, so /v1 is never open to whoever reaches the port. ' +
+      'Set CUTOVER_API_TOKENS=name:token,... (one per calling service, tokens of 16 or more characters) or api.tokens in the config file',
+    );
+  }
+  // One holder per token: the name a token maps to is who the logs and the audit say acted.
+  const holders = new Map<string, string>();
+  for (const [key, tokens] of [['admin.tokens', config.admin.tokens], ['api.tokens', config.api.tokens]] as const) {
+    for (const t of tokens) {
+      const other = holders.get(t.token);
+      if (other !== undefined) throw new ConfigError(`config key "${key}": the token of "${t.name}" is also the token of ${other}; every holder needs their own`);
+      holders.set(t.token, `"${t.name}" (${key})`);
+    }
+  }
+}
+
+/** The longest a request handler can spend on one write to this side, how that adds up, and what bounds it. */
+function longestWrite(side: SideConfig, key: string): { ms: number; how: string; knobs: string } {
+  switch (side.type) {
+    case 'memory':
+      return { ms: side.latencyMs, how: `latencyMs ${side.latencyMs}`, knobs: `${key}.latencyMs` };
+    case 'http-legacy': {
+      const timeoutMs = sideTimeout(side.timeout, key);
+      const ms = longestCallMs(timeoutMs, side.retries);
+      const tries = side.retries + 1;
+      return { ms, how: `timeout ${timeoutMs} ms × ${tries} tries + ${ms - timeoutMs * tries} ms of backoff between them`, knobs: `${key}.timeout or ${key}.retries` };
+    }
+    case 'agora-rtm': {
+      const timeoutMs = sideTimeout(side.timeout, key);
+      return { ms: timeoutMs + RESPONSE_GRACE_MS, how: `timeout ${timeoutMs} ms, one try, + ${RESPONSE_GRACE_MS} ms for the worker's answer`, knobs: `${key}.timeout` };
+    }
+  }
+}
+
+function sideTimeout(text: string, key: string): number {
+  const value = parseDuration(text);
+  if (value === undefined) throw new ConfigError(`config key "${key}.timeout": not a duration like 250ms or 2s; got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Fields whose values are secrets wherever they appear (webhook headers carry bearer tokens). */
+const SECRET_FIELDS = new Set(['token', 'apiKey', 'adminToken', 'unleashToken', 'headers']);
+/** The userinfo of a URL (`redis://user:password@host`): everything after the user name is hidden. */
+const URL_USERINFO = /\/\/([^/?#@:]*)(:[^/?#]*)?@/g;
+
+/**
+ * Whether the value at `path` may be a secret. Objects are looked into, so only their secret parts
+ * are hidden; a plain value anywhere under admin or api (a token list written as a string, say)
+ * is, but for a holder's name and role; and a webhook URL, which often is one (Slack's).
+ */
+function hidden(path: readonly string[], value: unknown): boolean {
+  if (path.some((segment) => SECRET_FIELDS.has(segment))) return true;
+  if (typeof value === 'object' && value !== null) return false;
+  if (path[0] === 'admin' || path[0] === 'api') return !(path.length === 4 && (path[3] === 'name' || path[3] === 'role'));
+  return path[0] === 'guard' && path[1] === 'webhooks' && path[3] === 'url';
+}
+
+/** A rejected value as a config error may show it: secrets never, the rest with any URL password hidden. */
+function shown(path: readonly string[], value: unknown): string {
+  if (hidden(path, value)) return typeof value === 'string' ? `a secret of ${value.length} characters (not shown)` : 'a secret (not shown)';
+  return JSON.stringify(redacted(path, value));
+}
+
+function redacted(path: readonly string[], value: unknown): unknown {
+  if (hidden(path, value)) return '[redacted]';
+  if (typeof value === 'string') return value.replace(URL_USERINFO, (_all, user: string, password?: string) => (password === undefined ? '//[redacted]@' : `//${user}:[redacted]@`));
+  if (Array.isArray(value)) return value.map((item, i) => redacted([...path, String(i)], item));
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted([...path, k], v)]));
+  return value;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -214,7 +308,7 @@ function readConfigFile(file: string): Record<string, unknown> {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
     return parsed as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`config file ${file}: not valid JSON (${(err as Error).message})`);
+    throw new ConfigError(`config file ${file}: not valid JSON (${withoutSnippet((err as Error).message)})`);
   }
 }
 
@@ -233,8 +327,9 @@ function parseEnv(name: string, text: string, parse: EnvParser): unknown {
     case 'json':
       try {
         return JSON.parse(text) as unknown;
-      } catch {
-        throw new ConfigError(`${name}: must be a JSON object such as {"type":"memory"}; got ${JSON.stringify(text)}`);
+      } catch (err) {
+        // Not echoed: these values carry API keys and tokens.
+        throw new ConfigError(`${name}: must be a JSON object such as {"type":"memory"}; got ${text.length} characters that are not valid JSON (${withoutSnippet((err as Error).message)})`);
       }
     case 'tokens':
       return text.split(',').filter(Boolean).map((item) => {
@@ -243,7 +338,19 @@ function parseEnv(name: string, text: string, parse: EnvParser): unknown {
         if (!holder || !role || !token) throw new ConfigError(`${name}: each entry must be name:role:token (role viewer or operator)`);
         return { name: holder, role, token };
       });
+    case 'api-tokens':
+      return text.split(',').filter(Boolean).map((item) => {
+        const [holder, ...rest] = item.split(':');
+        const token = rest.join(':');
+        if (!holder || !token) throw new ConfigError(`${name}: each entry must be name:token (the calling service and its token)`);
+        return { name: holder, token };
+      });
   }
+}
+
+/** JSON.parse's message without the quoted piece of the text it sometimes adds (which may hold a secret). */
+function withoutSnippet(message: string): string {
+  return message.replace(/,\s.*is not valid JSON$/s, '');
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -1,10 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** User ids: no whitespace or slashes (they end up in URLs and vendor channel names). */
-export const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s/\\\\]+$', description: 'A user id' });
-export const ChannelId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s/\\\\]+$', description: 'A channel id' });
-/** Message ids become Redis key parts and vendor dedupe keys: a safe alphabet only. */
-export const MessageId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Idempotency key (the message id)' });
+/**
+ * User and channel ids end up in the path of a side's API and in vendor channel names: no
+ * whitespace, slash, backslash or control character, and never only dots, which a path reads as
+ * `.` or `..` (a step out of the place the id was meant to name).
+ */
+const NAME_PATTERN = '^(?!\\.+$)[^\\s/\\\\\\u0000-\\u001f\\u007f-\\u009f]+$';
+/** Message ids become Redis key parts, vendor dedupe keys and path segments: a safe alphabet, not only dots. */
+const MESSAGE_ID_PATTERN = '^(?!\\.+$)[A-Za-z0-9_.:-]+$';
+/** What each id pattern asks for, so a 400 says it in words rather than as a regular expression. */
+export const PATTERN_RULES: ReadonlyMap<string, string> = new Map([
+  [NAME_PATTERN, 'must not hold whitespace, a slash, a backslash or a control character, nor be only dots'],
+  [MESSAGE_ID_PATTERN, 'must be letters, digits and _ . : - only, and not only dots'],
+]);
+
+export const UserId = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN, description: 'A user id' });
+export const ChannelId = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN, description: 'A channel id' });
+export const MessageId = Type.String({ minLength: 1, maxLength: 128, pattern: MESSAGE_ID_PATTERN, description: 'Idempotency key (the message id)' });
 export const SideName = Type.Union([Type.Literal('old'), Type.Literal('new')]);
 /**
  * Sides in replies on the hot path: a plain string enum, not a union. fast-json-stringify
@@ -46,6 +58,10 @@ export const Receipt = Type.Object({
   stateVersion: Type.Integer(),
   acceptedAt: Type.Integer({ description: 'ms since the epoch' }),
   duplicate: Type.Boolean({ description: 'True when this id was accepted before; this repeats the first reply' }),
+  pending: Type.Boolean({
+    description: 'True (HTTP 202) when the primary answered ambiguously: the message is in the outbox and recovery writes it to both sides; ' +
+      'retry with the same id for the receipt (409 MESSAGE_IN_FLIGHT until then)',
+  }),
 });
 
 export const RouteInfo = Type.Object({
@@ -102,6 +118,7 @@ export const RollbackSchema = Type.Object({
 
 export const RolloutStateSchema = Type.Object({
   migration: Type.String(),
+  generation: Type.String({ description: 'Set when the record was created; a new one means the record was created anew (the store lost it)' }),
   version: Type.Integer(),
   stage: StageName,
   percent: Type.Number(),
@@ -115,6 +132,10 @@ export const ChangeReply = Type.Object({
   state: RolloutStateSchema,
   changed: Type.Boolean({ description: 'False when the state already was so (idempotent no-op)' }),
   note: Type.Optional(Type.String()),
+  replication: Type.Optional(Type.Object(
+    { replicas: Type.Integer(), acked: Type.Integer() },
+    { description: 'Redis replicas connected when the change was written, and how many had it when it was answered' },
+  )),
 });
 
 export const AuditEntrySchema = Type.Object({
@@ -136,11 +157,15 @@ export const OutboxCountsSchema = Type.Object({
   retrying: SideCounts,
   deadLettered: SideCounts,
   unconfirmed: Type.Integer(),
+  waitingCommits: Type.Integer({ description: 'Commits the answering instance holds because Redis did not take them yet' }),
 });
 
 export const DeadLetterSchema = Type.Object({
   ref: Type.String(),
   side: SideName,
+  kind: Type.Union([Type.Literal('secondary'), Type.Literal('recovery')], {
+    description: 'secondary: a write to this side after its primary; recovery: this side was the primary and never confirmed it (a redrive writes it, then the secondary)',
+  }),
   record: Type.Unknown(),
   attempts: Type.Integer(),
   reason: Type.String(),

@@ -14,6 +14,7 @@ export const REDACT_PATHS = [
   '*.unleashToken',
   '*.password',
   'config.admin.tokens[*].token',
+  'config.api.tokens[*].token',
   'config.sides.*.apiKey',
   'config.sides.*.token',
   'config.flags.unleashToken',

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AdapterError } from '../../src/adapters/adapter-error.js';
 import { HttpLegacyAdapter, type HttpLegacyConfig } from '../../src/adapters/http-legacy-adapter.js';
@@ -246,4 +248,37 @@ test('a malformed config fails at construction, naming the field', () => {
   assert.throws(() => new HttpLegacyAdapter({ ...base, timeoutMs: 0 }), /timeoutMs/);
   assert.throws(() => new HttpLegacyAdapter({ ...base, retries: 1.5 }), /retries/);
   assert.throws(() => new HttpLegacyAdapter({ ...base, connections: 0 }), /connections/);
+});
+
+test('no id walks out of its path segment: dot-only ids are percent-encoded like slashes and controls, under the base path', async (t) => {
+  // A bare server recording each request line's path as it arrived on the wire.
+  const paths: string[] = [];
+  const server = createServer((request, response) => {
+    paths.push(request.url!);
+    request.resume();
+    response.writeHead(200, { 'content-type': 'application/json' }).end(request.method === 'GET' ? '{"messages":[]}' : '{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const adapter = new HttpLegacyAdapter({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/im/`, timeoutMs: 1_000, retries: 0, connections: 1 });
+  t.after(async () => {
+    await adapter.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  for (const id of ['..', '.', '...', 'a/../b', '%2E%2E', 'a\u0000b', 'x?y#z', '.a']) await adapter.sendToUser(message(id, 'ann', user('ben'), 1_000));
+  await adapter.history({ conversation: { type: 'user', a: '..', b: '.' }, limit: 5 });
+  await adapter.history({ conversation: { type: 'channel', id: '..' }, limit: 5 });
+
+  assert.deepEqual(paths, [
+    '/im/v1/messages/%2E%2E',
+    '/im/v1/messages/%2E',
+    '/im/v1/messages/%2E%2E%2E',
+    '/im/v1/messages/a%2F..%2Fb',
+    '/im/v1/messages/%252E%252E',
+    '/im/v1/messages/a%00b',
+    '/im/v1/messages/x%3Fy%23z',
+    '/im/v1/messages/.a',
+    '/im/v1/conversations/user/%2E%2E/%2E/messages?limit=5',
+    '/im/v1/conversations/channel/%2E%2E/messages?limit=5',
+  ]);
 });

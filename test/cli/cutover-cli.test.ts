@@ -14,6 +14,7 @@ import { RedisServer } from '../support/redis-server.js';
 const CLI = fileURLToPath(new URL('../../src/cli/cutover.js', import.meta.url));
 const OPERATOR_TOKEN = 'cli-operator-token-0123456789';
 const VIEWER_TOKEN = 'cli-viewer-token-0123456789';
+const SERVICE_TOKEN = 'cli-service-token-0123456789';
 const PLAN = { plan: { steps: [{ percent: 1, bake: '1s' }, { percent: 5, bake: '1h' }, { percent: 100, bake: '0s' }] } };
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 const COMMANDS = ['status', 'watch', 'stage', 'step', 'set', 'rollback', 'resume', 'history', 'outbox', 'route'];
@@ -106,6 +107,7 @@ describe('cutover CLI against a gateway process on real Redis', () => {
       CUTOVER_REDIS_URL: redis.url,
       CUTOVER_CONFIG: configFile,
       CUTOVER_ADMIN_TOKENS: `ops:operator:${OPERATOR_TOKEN},vic:viewer:${VIEWER_TOKEN}`,
+      CUTOVER_API_TOKENS: `app:${SERVICE_TOKEN}`,
     });
   });
 
@@ -273,12 +275,15 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     assert.match(redrive.stdout, /^redriven: 0 dead letters of new are queued again/m);
   });
 
-  test('route shows the side a user logs into, the same answer the gateway gives, and needs no token', async () => {
-    const [human, json] = await Promise.all([
-      cutover(['route', 'alice'], { CUTOVER_TOKEN: undefined }),
-      cutover(['route', 'alice', '--json'], { CUTOVER_TOKEN: undefined }),
+  test('route shows the side a user logs into, the same answer the gateway gives, with a service or an operator token', async () => {
+    const [human, json, asOperator] = await Promise.all([
+      cutover(['route', 'alice'], { CUTOVER_TOKEN: SERVICE_TOKEN }),
+      cutover(['route', 'alice', '--json'], { CUTOVER_TOKEN: SERVICE_TOKEN }),
+      cutover(['route', 'alice', '--json']),
     ]);
     assert.equal(human.code, 0, human.stderr);
+    assert.equal(asOperator.code, 0, asOperator.stderr);
+    assert.deepEqual(JSON.parse(asOperator.stdout), JSON.parse(json.stdout));
     const expected = (await gateway.request('GET', '/v1/route/alice')).body as { cohort: string; bucket: number };
     assert.match(human.stdout, new RegExp(`^alice → ${expected.cohort} `));
     assert.match(human.stdout, new RegExp(`^bucket +${expected.bucket} of 10000`, 'm'));
@@ -396,10 +401,22 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     assertUsageError(migrationWithoutRedis, /--migration only applies with --redis/);
   });
 
+  test('route without a token, or with a viewer token, fails and says which token /v1 takes', async () => {
+    const [missing, viewer, help] = await Promise.all([
+      cutover(['route', 'alice'], { CUTOVER_TOKEN: undefined }),
+      cutover(['route', 'alice'], { CUTOVER_TOKEN: VIEWER_TOKEN }),
+      cutover(['route', '--help']),
+    ]);
+    assertFails(missing, 'UNAUTHORIZED', /set CUTOVER_TOKEN to an operator token or a service token \(api.tokens\)/);
+    assertFails(viewer, 'FORBIDDEN', /an operator token or a service token \(api.tokens\).*viewer tokens do not open \/v1/);
+    assert.doesNotMatch(help.stdout, /no token/i);
+    assert.match(help.stdout, /Sends CUTOVER_TOKEN/);
+  });
+
   test('no output ever contains a token', () => {
     assert.ok(printed.length > 40);
     for (const text of printed) {
-      assert.ok(!text.includes(OPERATOR_TOKEN) && !text.includes(VIEWER_TOKEN), text);
+      assert.ok(!text.includes(OPERATOR_TOKEN) && !text.includes(VIEWER_TOKEN) && !text.includes(SERVICE_TOKEN), text);
     }
   });
 });

@@ -40,7 +40,7 @@ test('a bad value names the key, where it came from and what is allowed', () => 
     [{ CUTOVER_ADMIN_TOKENS: 'ann:root:abcdefghijklmnopq' }, /"admin.tokens.0.role"/],
     [{ CUTOVER_ADMIN_TOKENS: 'ann:operator:short' }, /"admin.tokens.0.token"/],
     [{ CUTOVER_UNLEASH_URL: 'http://unleash:4242/api' }, /flags.unleashToken.*required/],
-    [{ CUTOVER_OUTBOX_INFLIGHT_GRACE: '1s', CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://x","timeout":"2s"}' }, /outbox.inflightGrace.*at least 12000 ms/],
+    [{ CUTOVER_OUTBOX_INFLIGHT_GRACE: '1s', CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://x","timeout":"2s"}' }, /outbox.inflightGrace.*at least 12300 ms/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig({ env }), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
@@ -58,3 +58,117 @@ test('the server exits at once with code 78 and the key when the config is bad, 
   assert.match(result.stderr, /CUTOVER_REDIS_SHARDS: must be a whole number/);
   assert.doesNotMatch(result.stderr + result.stdout, /super-secret-token-value/);
 });
+
+test('the bundled flags bootstrap is the default offline only: with an Unleash server it is used only when set', () => {
+  const online = { CUTOVER_UNLEASH_URL: 'http://unleash:4242/api', CUTOVER_UNLEASH_TOKEN: 'default:development.x' };
+  assert.equal(loadConfig({ env: {} }).flags.bootstrapFile, 'config/flags.json');
+  assert.equal(loadConfig({ env: online }).flags.bootstrapFile, undefined);
+  assert.equal(loadConfig({ env: { ...online, CUTOVER_FLAGS_FILE: '/etc/cutover/flags.json' } }).flags.bootstrapFile, '/etc/cutover/flags.json');
+});
+
+test('the drain period and shutdown timeout default to 5 s and 15 s; a drain of 0 is allowed, a timeout of 0 is not', () => {
+  const defaults = loadConfig({ env: {} }).http;
+  assert.deepEqual([defaults.drainPeriodMs, defaults.shutdownTimeoutMs], [5_000, 15_000]);
+  const set = loadConfig({ env: { CUTOVER_DRAIN_PERIOD: '0s', CUTOVER_SHUTDOWN_TIMEOUT: '1m' } }).http;
+  assert.deepEqual([set.drainPeriodMs, set.shutdownTimeoutMs], [0, 60_000]);
+  assert.throws(() => loadConfig({ env: { CUTOVER_SHUTDOWN_TIMEOUT: '0s' } }), /"http.shutdownTimeout": must be more than 0/);
+  assert.throws(() => loadConfig({ env: { CUTOVER_DRAIN_PERIOD: 'soon' } }), /"http.drainPeriod" \(from CUTOVER_DRAIN_PERIOD\)/);
+});
+
+test('CUTOVER_API_TOKENS is name:token pairs; a token may itself hold colons', () => {
+  const config = loadConfig({ env: { CUTOVER_API_TOKENS: 'backend:abcdefghijklmnopq,router:a:b:c:defghijklmnopq' } });
+  assert.deepEqual(config.api.tokens, [{ name: 'backend', token: 'abcdefghijklmnopq' }, { name: 'router', token: 'a:b:c:defghijklmnopq' }]);
+  assert.equal(config.api.open, false, 'a service token closes /v1, even embedded');
+  assert.throws(() => loadConfig({ env: { CUTOVER_API_TOKENS: 'backend' } }), /CUTOVER_API_TOKENS: each entry must be name:token/);
+});
+
+test('/v1 is open only in the embedded default with no api.tokens; with Redis a gateway refuses to start without a way in', () => {
+  assert.equal(loadConfig({ env: {} }).api.open, true);
+  assert.equal(loadConfig({ env: { CUTOVER_ADMIN_TOKENS: 'ann:operator:abcdefghijklmnopq' } }).api.open, true, 'embedded: operator tokens alone leave /v1 open');
+  const redis = { CUTOVER_REDIS_URL: 'redis://127.0.0.1:6379' };
+  for (const env of [redis, { ...redis, CUTOVER_ADMIN_TOKENS: 'vic:viewer:abcdefghijklmnopq' }]) {
+    assert.throws(() => loadConfig({ env }), (err: unknown) =>
+      err instanceof ConfigError && /^config key "api.tokens": required when redis.url is set/.test(err.message) && /CUTOVER_API_TOKENS=name:token/.test(err.message), JSON.stringify(env));
+  }
+  assert.equal(loadConfig({ env: { ...redis, CUTOVER_API_TOKENS: 'backend:abcdefghijklmnopq' } }).api.open, false);
+  assert.equal(loadConfig({ env: { ...redis, CUTOVER_ADMIN_TOKENS: 'ann:operator:abcdefghijklmnopq' } }).api.open, false, 'operators are the only callers');
+});
+
+test('a token is one holder\'s: the same token in admin.tokens and api.tokens is refused, naming both holders and not the token', () => {
+  const token = 'shared-token-0123456789';
+  assert.throws(() => loadConfig({ env: { CUTOVER_ADMIN_TOKENS: `ann:operator:${token}`, CUTOVER_API_TOKENS: `backend:${token}` } }), (err: unknown) =>
+    err instanceof ConfigError && /"api.tokens": the token of "backend" is also the token of "ann" \(admin.tokens\)/.test(err.message) && !err.message.includes(token));
+  assert.throws(() => loadConfig({ env: { CUTOVER_API_TOKENS: `a:${token},b:${token}` } }), /"api.tokens": the token of "b" is also the token of "a" \(api.tokens\)/);
+});
+
+test('the dedupe window may not be shorter than the recovery grace', () => {
+  assert.throws(() => loadConfig({ env: {}, overrides: { 'outbox.inflightGrace': '20s', 'outbox.dedupeWindow': '19s' } }), (err: unknown) =>
+    err instanceof ConfigError && /^config key "outbox.dedupeWindow": must be at least outbox.inflightGrace \(20000 ms\).*got 19000 ms/.test(err.message));
+  assert.equal(loadConfig({ env: {}, overrides: { 'outbox.inflightGrace': '20s', 'outbox.dedupeWindow': '20s' } }).outbox.dedupeWindowMs, 20_000);
+});
+
+test('the recovery grace must outlast twice the longest primary write of every side: http-legacy tries and backoff, agora-rtm, memory latency', () => {
+  const legacy = (timeout: string, retries: number) => JSON.stringify({ type: 'http-legacy', baseUrl: 'http://legacy', timeout, retries });
+  // [side env, grace refused, grace accepted, what the message must say]
+  const cases: Array<[Record<string, string>, string, string, RegExp]> = [
+    // 3 tries of 2 s and the backoff between them (at most 50 + 100 ms): 6150 ms, twice 12300.
+    [{ CUTOVER_OLD_SIDE: legacy('2s', 2) }, '12299ms', '12300ms', /at least 12300 ms, twice the 6150 ms one write to sides.old \(http-legacy\) can take \(timeout 2000 ms × 3 tries \+ 150 ms of backoff/],
+    // One try: no backoff at all.
+    [{ CUTOVER_NEW_SIDE: legacy('1s', 0) }, '1999ms', '2s', /at least 2000 ms, twice the 1000 ms one write to sides.new.*× 1 tries \+ 0 ms of backoff/],
+    // 6 tries: backoff 50 + 100 + 200 + 400 + 800 ms.
+    [{ CUTOVER_OLD_SIDE: legacy('500ms', 5) }, '9099ms', '9100ms', /at least 9100 ms, twice the 4550 ms.*× 6 tries \+ 1550 ms of backoff/],
+    // One try of 3 s, and the worker's answer may come 250 ms after its own deadline.
+    [{ CUTOVER_NEW_SIDE: JSON.stringify({ type: 'agora-rtm', appId: 'app', userId: 'gw', token: 'rtm-token', timeout: '3s' }) }, '6499ms', '6500ms', /at least 6500 ms, twice the 3250 ms one write to sides.new \(agora-rtm\)/],
+    [{ CUTOVER_OLD_SIDE: JSON.stringify({ type: 'memory', latencyMs: 4_000 }) }, '7999ms', '8s', /at least 8000 ms, twice the 4000 ms one write to sides.old \(memory\) can take \(latencyMs 4000\)/],
+  ];
+  for (const [sides, refused, accepted, message] of cases) {
+    assert.throws(() => loadConfig({ env: { ...sides, CUTOVER_OUTBOX_INFLIGHT_GRACE: refused } }), (err: unknown) =>
+      err instanceof ConfigError && err.message.startsWith('config key "outbox.inflightGrace": ') && message.test(err.message) && /Set outbox.inflightGrace \(CUTOVER_OUTBOX_INFLIGHT_GRACE\) to \d+s or more/.test(err.message),
+    `${JSON.stringify(sides)} with grace ${refused}`);
+    assert.doesNotThrow(() => loadConfig({ env: { ...sides, CUTOVER_OUTBOX_INFLIGHT_GRACE: accepted } }), `${JSON.stringify(sides)} with grace ${accepted}`);
+  }
+});
+
+test('a config error names the key of a secret but never shows it; other values keep their URL password hidden', () => {
+  const cases: Array<[Parameters<typeof loadConfig>[0], string, RegExp]> = [
+    [{ env: { CUTOVER_ADMIN_TOKENS: 'ann:operator:short-secret' } }, 'short-secret', /"admin.tokens.0.token" \(from CUTOVER_ADMIN_TOKENS\).*got a secret of 12 characters \(not shown\)/],
+    [{ env: { CUTOVER_API_TOKENS: 'backend:short-secret' } }, 'short-secret', /"api.tokens.0.token" \(from CUTOVER_API_TOKENS\).*got a secret of 12 characters/],
+    [{ env: {}, overrides: { 'admin.tokens': 'ann:operator:secret-written-as-a-string' } }, 'secret-written', /"admin.tokens": .*got a secret of/],
+    [{ env: { CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://legacy","apiKey":7654321}' } }, '7654321', /"sides.old.apiKey".*got a secret \(not shown\)/],
+    [{ env: { CUTOVER_NEW_SIDE: '{"type":"agora-rtm","appId":"app","userId":"gw","token":13579246}' } }, '13579246', /"sides.new.token".*not shown/],
+    [{ env: {}, overrides: { 'flags.unleashToken': 98765432 } }, '98765432', /"flags.unleashToken".*not shown/],
+    [{ env: { CUTOVER_UNLEASH_MIRROR: '{"adminUrl":"http://unleash","adminToken":12345678}' } }, '12345678', /"flags.mirror.adminToken".*not shown/],
+    [{ env: { CUTOVER_REDIS_URL: 'http://:hunter2-password@redis:6379' } }, 'hunter2', /"redis.url".*got "http:\/\/:\[redacted\]@redis:6379"/],
+    [{ env: { CUTOVER_GUARD_WEBHOOKS: '[{"url":"https://hooks.example/T0","headers":{"authorization":42}}]' } }, '42', /"guard.webhooks.0.headers.authorization".*not shown/],
+    // Not JSON at all: nothing of the text is shown, since it is where the API key sits.
+    [{ env: { CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://legacy","apiKey":"legacy-secret-key",}' } }, 'legacy-secret-key', /CUTOVER_OLD_SIDE: must be a JSON object.*not valid JSON/],
+  ];
+  for (const [options, secret, message] of cases) {
+    assert.throws(() => loadConfig(options), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, message);
+      assert.ok(!err.message.includes(secret), `${err.message} shows ${secret}`);
+      return true;
+    }, JSON.stringify(options));
+  }
+});
+
+test('the server exits with 78 naming the key and not the secret: a too-short token, and Redis with no way into /v1', () => {
+  const server = fileURLToPath(new URL('../../src/server.js', import.meta.url));
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, [server], { env: { ...cleanEnv(), CUTOVER_PORT: '0', ...env }, encoding: 'utf8', timeout: 10_000 });
+
+  const short = run({ CUTOVER_API_TOKENS: 'backend:short-secret' });
+  assert.equal(short.status, 78, short.stderr);
+  assert.match(short.stderr, /config key "api.tokens.0.token" \(from CUTOVER_API_TOKENS\): .*16/);
+  assert.doesNotMatch(short.stderr + short.stdout, /short-secret/);
+
+  const open = run({ CUTOVER_REDIS_URL: 'redis://:redis-password-secret@127.0.0.1:1' });
+  assert.equal(open.status, 78, open.stderr);
+  assert.match(open.stderr, /config key "api.tokens": required when redis.url is set.*CUTOVER_API_TOKENS=name:token/);
+  assert.doesNotMatch(open.stderr + open.stdout, /redis-password-secret/);
+});
+
+/** The test runner's env without CUTOVER_* settings, so a developer's shell cannot change the outcome. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CUTOVER_')));
+}

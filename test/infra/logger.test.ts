@@ -18,6 +18,7 @@ test('secrets never reach the logs: tokens, API keys and the Redis URL are redac
   const config = loadConfig({
     env: {
       CUTOVER_ADMIN_TOKENS: 'ann:operator:admin-secret-0123456789',
+      CUTOVER_API_TOKENS: 'backend:service-secret-0123456789',
       CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://legacy","apiKey":"legacy-secret-key"}',
       CUTOVER_NEW_SIDE: '{"type":"agora-rtm","appId":"app","userId":"gw","token":"agora-secret-token"}',
       CUTOVER_REDIS_URL: 'redis://:redis-password@127.0.0.1:6379',
@@ -27,7 +28,7 @@ test('secrets never reach the logs: tokens, API keys and the Redis URL are redac
   logger.info({ config }, 'booted');
   logger.info({ req: { headers: { authorization: 'Bearer admin-secret-0123456789' } } }, 'request');
   const text = out.text();
-  for (const secret of ['admin-secret-0123456789', 'legacy-secret-key', 'agora-secret-token', 'redis-password']) {
+  for (const secret of ['admin-secret-0123456789', 'service-secret-0123456789', 'legacy-secret-key', 'agora-secret-token', 'redis-password']) {
     assert.ok(!text.includes(secret), `${secret} leaked`);
   }
   assert.match(text, /\[redacted\]/);

@@ -6,7 +6,7 @@ export function registerRouteCommand(program: Command, io: CliIo): void {
   const command = program
     .command('route')
     .argument('<userId>', 'the user to look up')
-    .description("Which side a user's app logs into and why: cohort, bucket, eligibility (no token needed; the same answer sends use)");
+    .description("Which side a user's app logs into and why: cohort, bucket, eligibility (the same answer sends use). Sends CUTOVER_TOKEN: an operator token, or a service token from api.tokens; a gateway with Redis requires one");
   addGatewayOptions(command)
     .addHelpText('after', examples(
       'cutover route alice',

@@ -193,29 +193,32 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { side, redriven };
   });
 
-  app.put('/admin/sides/:side/faults', {
-    schema: {
-      summary: 'Inject faults into a memory side (drills, demos); other adapters answer 404',
-      tags: ['admin'], security: [{ bearer: [] }],
-      params: Type.Object({ side: SideName }),
-      body: Type.Object({
-        latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
-        errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-        down: Type.Optional(Type.Boolean()),
-      }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({ side: SideName, faults: Type.Object({ latencyMs: Type.Integer(), errorRate: Type.Number(), down: Type.Boolean() }) }),
-        ...errorReplies(400, 401, 403, 404),
+  // Fault injection is for drills on memory sides; with none, the route does not exist at all (404).
+  if (memorySide('old') || memorySide('new')) {
+    app.put('/admin/sides/:side/faults', {
+      schema: {
+        summary: 'Inject faults into a memory side (drills, demos); exists only when a side is one, and a side that is not answers 404',
+        tags: ['admin'], security: [{ bearer: [] }],
+        params: Type.Object({ side: SideName }),
+        body: Type.Object({
+          latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+          errorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+          down: Type.Optional(Type.Boolean()),
+        }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ side: SideName, faults: Type.Object({ latencyMs: Type.Integer(), errorRate: Type.Number(), down: Type.Boolean() }) }),
+          ...errorReplies(400, 401, 403, 404),
+        },
       },
-    },
-    preHandler: operator,
-  }, async (request) => {
-    const side = request.params.side;
-    const adapter = memorySide(side);
-    if (!adapter) throw new NotFoundError(`side ${side} is not a memory adapter; inject faults at the vendor (or the simulator's /_sim/faults)`);
-    const faults = adapter.setFaults(request.body);
-    request.log.warn({ actor: request.actor?.name, side, faults }, 'fault injected');
-    return { side, faults };
-  });
+      preHandler: operator,
+    }, async (request) => {
+      const side = request.params.side;
+      const adapter = memorySide(side);
+      if (!adapter) throw new NotFoundError(`side ${side} is not a memory adapter; inject faults at the vendor (or the simulator's /_sim/faults)`);
+      const faults = adapter.setFaults(request.body);
+      request.log.warn({ actor: request.actor?.name, role: request.actor?.role, action: 'side-faults', side, faults }, 'fault injected');
+      return { side, faults };
+    });
+  }
 
 };

@@ -6,7 +6,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', tags: ['ops'] }, logLevel: 'warn' }, async () => ({ ok: true }));
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness: state loaded, flags known, outbox reachable', tags: ['ops'] },
+    schema: { summary: 'Readiness: state loaded, flags synchronized, outbox reachable, not draining', tags: ['ops'] },
     logLevel: 'warn',
   }, async (_request, reply) => {
     const report = await readiness();
