@@ -33,7 +33,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist/src/ ./dist/src/
 # The Redis scripts are read at run time from src/infra/redis/lua/, relative to dist/.
 COPY --from=build /app/src/infra/redis/lua/ ./src/infra/redis/lua/
-# config/flags.json is the default Unleash bootstrap (flags.bootstrapFile, relative to /app).
+# config/flags.json is the flags of a gateway without an Unleash server (flags.bootstrapFile's default, relative to /app).
 COPY config/ ./config/
 # Everything above is owned by root and only readable by the process, which runs as the image's
 # `node` user; numeric so that Kubernetes' runAsNonRoot can verify it.
@@ -43,5 +43,5 @@ EXPOSE 8080
 # No curl in the slim image: Node's own fetch does the request.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.CUTOVER_PORT || 8080) + '/healthz', { signal: AbortSignal.timeout(2000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node as PID 1 is fine here: the gateway handles SIGTERM itself (graceful close within 10 s).
+# node as PID 1 is fine here: the gateway handles SIGTERM itself (drain, then close; docs/deploy.md).
 CMD ["node", "dist/src/server.js"]

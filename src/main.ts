@@ -11,6 +11,7 @@ import { SIDES, type Side } from './domain/message.js';
 import { cutoverApp } from './http/app.js';
 import type { AppServices, ReadinessReport } from './http/app-services.js';
 import { TokenAuth } from './http/auth.js';
+import { ConnectionDrain } from './http/connection-drain.js';
 import { UnleashEligibility } from './infra/flags/unleash-eligibility.js';
 import { UnleashRolloutMirror } from './infra/flags/unleash-rollout-mirror.js';
 import { createLogger } from './infra/logger.js';
@@ -45,8 +46,20 @@ export interface Cutover {
   app: FastifyInstance;
   services: AppServices;
   instanceId: string;
-  /** Loads state and flags and starts the outbox workers; retries while Redis is away. */
+  /**
+   * Loads state, starts the outbox workers, then waits for the flags; retries while Redis is away.
+   * Resolves once flags are synchronized, which may never happen while Unleash is away: the
+   * workers run meanwhile, and /readyz says why the instance is not ready.
+   */
   start(): Promise<void>;
+  /**
+   * The first step of a graceful stop: /readyz answers 503 from now on and every response asks its
+   * client to reconnect (elsewhere); every route keeps serving. `close()` follows `closesInMs` later.
+   */
+  beginDrain(closesInMs: number): void;
+  /** Requests being answered right now. */
+  inFlight(): number;
+  /** Stops taking connections, finishes the requests in flight and their writes, then releases everything. */
   close(): Promise<void>;
 }
 
@@ -77,6 +90,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     const redisOutbox = new RedisOutbox({
       redis, keys, shards: config.redis.shards, consumer: instanceId, dedupeWindowMs: config.outbox.dedupeWindowMs,
       inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger, leaseMs: config.outbox.leaseTimeoutMs,
+      onFenced: (op, count) => metrics.outboxFence(op, count),
     });
     outbox = redisOutbox;
     windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
@@ -89,7 +103,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
-      leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds,
+      leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds, onFenced: (op, count) => metrics.outboxFence(op, count),
     });
   }
 
@@ -98,7 +112,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     refreshIntervalMs: config.flags.refreshIntervalMs, fallback: config.flags.fallbackEligible, instanceId, logger,
   });
 
-  const stateView = new StateView({ store: stateStore, migration: config.migration, pollIntervalMs: config.state.pollIntervalMs, logger, telemetry: metrics });
+  const stateView = new StateView({ store: stateStore, migration: config.migration, pollIntervalMs: config.state.pollIntervalMs, logger, telemetry: metrics, instanceId });
   const control = new RolloutControl({ store: stateStore, view: stateView, logger });
   const recorder = new TrafficRecorder(windows, logger);
   const guard = new Guard({
@@ -117,6 +131,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     dualWrite: (side, result) => metrics.dualWrite(side, result),
     outboxCounts: (counts) => metrics.outboxCounts(counts),
     state: (state, age) => metrics.state(state, age),
+    stateAnomaly: (kind) => metrics.stateAnomaly(kind),
+    stateFound: () => metrics.stateFound(),
   };
 
   const rawSides = { old: createAdapter(config.sides.old, logger), new: createAdapter(config.sides.new, logger) };
@@ -148,21 +164,25 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     maxAttempts: config.outbox.maxAttempts, backoffBaseMs: config.outbox.backoffBaseMs, backoffMaxMs: config.outbox.backoffMaxMs,
   })])) as Record<Side, OutboxWorker>;
 
-  const sendMessage = new SendMessage({ router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake() });
+  const sendMessage = new SendMessage({
+    router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs,
+  });
   const readHistory = new ReadHistory({ router, sides });
-  const auth = new TokenAuth(config.admin.tokens);
+  const auth = new TokenAuth(config.admin.tokens, config.api.tokens, config.api.open);
 
   let flagsReady = false;
   let outboxReady = !config.redis.url;
+  let closesAt: number | undefined;
   const readiness = async (): Promise<ReadinessReport> => {
     const checks: ReadinessReport['checks'] = {
       state: stateView.loaded ? { ok: true } : { ok: false, detail: 'rollout state not loaded yet' },
-      flags: flagsReady ? { ok: true } : { ok: false, detail: 'flags not synchronized yet' },
+      flags: flagsReady ? { ok: true } : { ok: false, detail: `flags not synchronized yet: every user gets flags.fallbackEligible (${config.flags.fallbackEligible})` },
       outbox: outboxReady && redisConnections.every((r) => r.status === 'ready') ? { ok: true } : { ok: false, detail: 'redis not reachable: sends answer 503, routes answer from the last known state' },
     };
+    if (closesAt !== undefined) checks.draining = { ok: false, detail: `draining: shutting down in ${Math.max(0, Math.ceil((closesAt - Date.now()) / 1000))}s` };
     // Ready once loaded: a later Redis outage must not take every instance out of the load
     // balancer, since route lookups go on from the last known state (fail-static).
-    return { ready: checks.state.ok && checks.flags.ok && outboxReady, checks };
+    return { ready: checks.state.ok && checks.flags.ok && outboxReady && closesAt === undefined, checks };
   };
 
   const services: AppServices = {
@@ -177,9 +197,12 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     requestIdHeader: 'x-request-id',
     childLoggerFactory: lazyChildLoggerFactory,
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
-    forceCloseConnections: true,
+    // Closing waits for the requests in flight and closes only idle connections: `true` would
+    // reset requests whose writes may already have landed on both sides.
+    forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
   await app.register(cutoverApp, { services });
+  const connections = new ConnectionDrain(app.server);
 
   let countsTimer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -203,18 +226,27 @@ export async function createCutover(config: Config, options: CreateOptions = {})
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    await eligibility.ready();
-    flagsReady = true;
+    if (stopped) return;
+    // Before the flags: owed writes drain and the guard watches whatever Unleash does.
     for (const side of SIDES) workers[side].start();
     recorder.start();
     if (config.guard.enabled) guard.start();
-    await publishCounts();
     countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
     countsTimer.unref();
+    await publishCounts();
+    await eligibility.ready();
+    flagsReady = true;
+  };
+
+  const beginDrain = (closesInMs: number): void => {
+    closesAt ??= Date.now() + closesInMs;
+    connections.begin();
   };
 
   const close = async (): Promise<void> => {
     stopped = true;
+    // Also without a drain period: a response finishing now must not leave its connection open.
+    beginDrain(0);
     clearInterval(countsTimer);
     guard.stop();
     await app.close();
@@ -231,5 +263,5 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
   };
 
-  return { app, services, instanceId, start, close };
+  return { app, services, instanceId, start, beginDrain, inFlight: () => connections.inFlight(), close };
 }

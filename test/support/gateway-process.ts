@@ -16,21 +16,32 @@ export class GatewayProcess {
 
   private constructor(private readonly env: Record<string, string>) {}
 
-  static async start(env: Record<string, string>): Promise<GatewayProcess> {
+  /**
+   * `until: 'listening'` returns once the port is open, before the gateway is ready (flags not
+   * synchronized, say); the default waits for "cutover ready".
+   */
+  static async start(env: Record<string, string>, options: { until?: 'listening' | 'ready' } = {}): Promise<GatewayProcess> {
     const gateway = new GatewayProcess(env);
-    await gateway.boot();
+    await gateway.boot(15_000, options.until);
     return gateway;
+  }
+
+  /** The exit code once the process has exited (after `stop()`, say); null while it runs or when a signal ended it. */
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
   }
 
   get log(): string {
     return this.output.slice(-16_384);
   }
 
-  /** Starts the process (again, on the same port after the first start) and waits for "cutover ready". */
-  async boot(timeoutMs = 15_000): Promise<void> {
+  /** Starts the process (again, on the same port after the first start) and waits for "cutover ready" (or "cutover listening"). */
+  async boot(timeoutMs = 15_000, until: 'listening' | 'ready' = 'ready'): Promise<void> {
+    const awaited = `"cutover ${until}"`;
     const child = spawn(process.execPath, [SERVER], {
-      // Info level: the harness waits for the "cutover ready" line.
-      env: { ...process.env, CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(this.port), ...this.env, CUTOVER_LOG_LEVEL: 'info' },
+      // Info level: the harness waits for the "cutover ready" line. No drain period unless a test
+      // sets one: stopping a gateway stays as fast as its close.
+      env: { ...process.env, CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(this.port), CUTOVER_DRAIN_PERIOD: '0s', ...this.env, CUTOVER_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -47,7 +58,7 @@ export class GatewayProcess {
         while ((newline = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, newline);
           pending = pending.slice(newline + 1);
-          if (!line.includes('"cutover ready"')) continue;
+          if (!line.includes(awaited)) continue;
           const { address } = JSON.parse(line) as { address: string };
           this.url = address;
           this.port = Number(new URL(address).port);
@@ -81,10 +92,18 @@ export class GatewayProcess {
     });
   }
 
-  async request(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }> {
+  /** The first service token of CUTOVER_API_TOKENS, which `request` sends to /v1 unless given another. */
+  get serviceToken(): string | undefined {
+    const first = this.env.CUTOVER_API_TOKENS?.split(',')[0];
+    return first === undefined ? undefined : first.slice(first.indexOf(':') + 1) || undefined;
+  }
+
+  /** `token: null` sends none, even to /v1. */
+  async request(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; headers: Headers }> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
+    const bearer = token === undefined && path.startsWith('/v1/') ? this.serviceToken : token;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
     const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     let parsed: unknown = text;

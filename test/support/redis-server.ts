@@ -1,22 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+
+export interface RedisServerOptions {
+  /** Default `everysec`. */
+  appendfsync?: 'everysec' | 'always';
+  /** Never rewrite the AOF, so the incremental file stays one file whose size only grows (crash drills). */
+  noAofRewrite?: boolean;
+  /** Start as a replica of the Redis on this loopback port. */
+  replicaOf?: number;
+}
 
 /** A real redis-server on a free loopback port, with append-only persistence in a temp dir. */
 export class RedisServer {
   private child: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'cutover-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly options: RedisServerOptions) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.boot();
     return server;
   }
@@ -27,7 +36,9 @@ export class RedisServer {
       'redis-server',
       [
         '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-        '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+        '--appendonly', 'yes', '--appendfsync', this.options.appendfsync ?? 'everysec', '--save', '',
+        ...(this.options.noAofRewrite ? ['--auto-aof-rewrite-percentage', '0'] : []),
+        ...(this.options.replicaOf ? ['--replicaof', '127.0.0.1', String(this.options.replicaOf)] : []),
         '--protected-mode', 'no', '--loglevel', 'warning',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -49,12 +60,36 @@ export class RedisServer {
 
   /** Stops the server (SIGTERM, so the AOF is flushed) and waits for it to exit. */
   async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: a crash. What the AOF holds is what Redis had written (not necessarily fsynced). */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGSTOP / SIGCONT: a server that hangs (its connections stay open, nothing answers). */
+  pause(paused: boolean): void {
+    this.child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** The AOF's incremental file, where every write lands (Redis 7 multi-part AOF: read from the manifest). */
+  aofIncrFile(): string {
+    const dir = join(this.dir, 'appendonlydir');
+    const manifest = readFileSync(join(dir, 'appendonly.aof.manifest'), 'utf8');
+    const incr = manifest.split('\n').filter((line) => / type i\b/.test(line)).pop();
+    const name = incr?.match(/^file (\S+) /)?.[1];
+    if (!name) throw new Error(`no incremental AOF file in the manifest:\n${manifest}`);
+    return join(dir, name);
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
   }
 

@@ -93,6 +93,11 @@ export class SimProcess {
     return (await this.control<{ ids: string[] }>('GET', '/_sim/messages')).ids;
   }
 
+  /** Every stored message's id and payload. */
+  async payloads(): Promise<Array<{ id: string; payload: string }>> {
+    return (await this.control<{ messages: Array<{ id: string; payload: string }> }>('GET', '/_sim/payloads')).messages;
+  }
+
   /** Clears messages (data file too), stats and faults. */
   async reset(): Promise<void> {
     await this.control<unknown>('POST', '/_sim/reset');

@@ -1,9 +1,11 @@
 import type { TestContext } from 'node:test';
 import { GatewayProcess } from './gateway-process.js';
-import { RedisServer } from './redis-server.js';
+import { RedisServer, type RedisServerOptions } from './redis-server.js';
 import { SimProcess } from './sim-process.js';
 
 export const TOKEN = 'e2e-operator-token-0123456789';
+/** The calling backend's token for /v1; GatewayProcess.request sends it there by default. */
+export const SERVICE_TOKEN = 'e2e-service-token-0123456789';
 
 /** Real parts for end-to-end tests: Redis (AOF on), a simulated IM server per side, gateways. */
 export interface Stack {
@@ -14,8 +16,8 @@ export interface Stack {
   startGateway(extraEnv?: Record<string, string>): Promise<GatewayProcess>;
 }
 
-export async function startStack(t: TestContext, env: Record<string, string> = {}): Promise<Stack> {
-  const redis = await RedisServer.start();
+export async function startStack(t: TestContext, env: Record<string, string> = {}, options: { redis?: RedisServerOptions } = {}): Promise<Stack> {
+  const redis = await RedisServer.start(options.redis);
   t.after(() => redis.destroy());
   const [old, fresh] = await Promise.all([SimProcess.start({ name: 'old' }), SimProcess.start({ name: 'new' })]);
   t.after(() => old.destroy());
@@ -26,6 +28,7 @@ export async function startStack(t: TestContext, env: Record<string, string> = {
     CUTOVER_OLD_SIDE: side(old),
     CUTOVER_NEW_SIDE: side(fresh),
     CUTOVER_ADMIN_TOKENS: `e2e:operator:${TOKEN}`,
+    CUTOVER_API_TOKENS: `e2e-backend:${SERVICE_TOKEN}`,
     CUTOVER_OUTBOX_BACKOFF_BASE: '50ms',
     CUTOVER_OUTBOX_BACKOFF_MAX: '500ms',
     CUTOVER_OUTBOX_INFLIGHT_GRACE: '2s',

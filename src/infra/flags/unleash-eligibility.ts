@@ -7,7 +7,10 @@ import type { Eligibility } from '../../services/ports/eligibility.js';
 
 export interface UnleashEligibilityOptions {
   flagName: string;
-  /** Unleash client-features JSON (`{ version, features: [...] }`): the whole truth offline, a head start online. */
+  /**
+   * Unleash client-features JSON (`{ version, features: [...] }`): the whole truth offline; online,
+   * trusted until the first fetch, so only when configured for that on purpose.
+   */
   bootstrapFile?: string;
   /** An Unleash server; unset = offline from the bootstrap file. */
   url?: string;
@@ -28,6 +31,8 @@ const OFFLINE_URL = 'http://127.0.0.1:9/unleash-offline';
 /**
  * Eligibility from an Unleash flag through unleash-client. Offline it reads the bootstrap file
  * and never polls; online it polls `url` and, when Unleash goes away, keeps the last flags it had.
+ * Fails closed: until flags are known (a fetch, or a bootstrap given on purpose) every peer gets
+ * the fallback, and `ready()` waits.
  * Pitfalls handled: offline with no bootstrap never becomes ready (so a missing file is an error),
  * and `destroy()` during a fetch can emit `error` with no listener (we always keep one).
  */
@@ -45,7 +50,7 @@ export class UnleashEligibility implements Eligibility {
 
   constructor(private readonly options: UnleashEligibilityOptions) {
     const online = options.url !== undefined;
-    const features = options.bootstrapFile ? readBootstrap(options.bootstrapFile, online) : undefined;
+    const features = options.bootstrapFile ? readBootstrap(options.bootstrapFile) : undefined;
     if (!online && !features) {
       throw new Error(`flags: no Unleash URL and no bootstrap file; set flags.unleashUrl or flags.bootstrapFile`);
     }
@@ -124,12 +129,11 @@ export class UnleashEligibility implements Eligibility {
   }
 }
 
-function readBootstrap(file: string, optional: boolean): FeatureInterface[] | undefined {
+function readBootstrap(file: string): FeatureInterface[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if (optional) return undefined;
     throw new Error(`flags: bootstrap file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); set flags.bootstrapFile or CUTOVER_FLAGS_FILE`);
   }
   const parsed = JSON.parse(text) as { features?: unknown };
