@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parseDuration } from '../../src/config/duration.js';
 import { ENV_OVERRIDES, loadConfig } from '../../src/config/load-config.js';
 import { buildCutover, canaryAt, until } from '../support/build-app.js';
 
@@ -501,6 +502,9 @@ test('docker compose: env keys, ports, probes, mounts and the gateway config mat
     assert.ok(config.redis.url?.startsWith('redis://'));
     assert.ok(config.flags.unleashUrl && config.flags.mirror, 'Unleash eligibility and mirror');
     assert.ok(config.admin.tokens.some((tk) => tk.role === 'operator'), 'an operator token');
+    assert.ok(config.api.tokens.length > 0 && !config.api.open, 'a service token closes /v1');
+    const graceMs = parseDuration(String(service.stop_grace_period)) ?? 10_000;
+    assert.ok(graceMs >= config.http.drainPeriodMs + config.http.shutdownTimeoutMs + 5_000, `${name}: stop_grace_period covers the drain, the close and a margin`);
     if (config.sides.new.type === 'agora-rtm') rtmUsers.add(config.sides.new.userId);
     if (config.sides.old.type === 'http-legacy') {
       const [host, port] = new URL(config.sides.old.baseUrl).host.split(':');
@@ -598,11 +602,8 @@ test('Kubernetes: env keys, probes, ports, selectors and the gateway config matc
   assert.equal(container.securityContext.readOnlyRootFilesystem, true);
   assert.equal(container.securityContext.allowPrivilegeEscalation, false);
   assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
-  const preStop = container.lifecycle.preStop.exec.command as string[];
-  assert.equal(preStop[0], 'sleep');
-  // SIGTERM closes within 10 s (src/server.ts), after the preStop sleep.
-  assert.equal(pod.terminationGracePeriodSeconds, 30);
-  assert.ok(Number(preStop[1]) + 10 < pod.terminationGracePeriodSeconds, 'preStop + graceful close fit the grace period');
+  const preStop = container.lifecycle?.preStop?.exec?.command as string[] | undefined;
+  const preStopSeconds = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
   const spread = pod.topologySpreadConstraints as Array<{ topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }>;
   assert.ok(spread.some((s) => s.topologyKey === 'kubernetes.io/hostname'));
   for (const s of spread) assert.ok(selects(s.labelSelector.matchLabels));
@@ -644,9 +645,15 @@ test('Kubernetes: env keys, probes, ports, selectors and the gateway config matc
   const config = loadConfig({ file: join(dir, 'config.json'), env });
   assert.equal(config.http.port, DEFAULT_PORT);
   assert.equal(config.http.host, '0.0.0.0');
+  // A stop is the preStop (if any), the gateway's drain, then its close or its own exit 1: all before the SIGKILL.
+  const stopSeconds = preStopSeconds + (config.http.drainPeriodMs + config.http.shutdownTimeoutMs) / 1000;
+  assert.ok(stopSeconds + 5 <= pod.terminationGracePeriodSeconds, `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} covers ${stopSeconds} s of stop and a margin`);
+  const readiness = container.readinessProbe;
+  assert.ok(readiness.periodSeconds * readiness.failureThreshold * 1000 < config.http.drainPeriodMs, 'readiness notices a drain before it ends');
   assert.ok(config.redis.url?.startsWith('redis'), 'Redis from the Secret');
   assert.ok(config.flags.unleashUrl && config.flags.unleashToken);
   assert.ok(config.admin.tokens.length > 0);
+  assert.ok(config.api.tokens.length > 0 && !config.api.open, 'a service token closes /v1');
   assert.equal(config.sides.old.type, 'http-legacy');
   assert.equal(config.sides.new.type, 'agora-rtm');
   if (config.sides.new.type === 'agora-rtm') assert.equal(config.sides.new.userId, `cutover-${podName}`, 'each pod its own RTM user');
@@ -820,6 +827,24 @@ test('alert rules and dashboard queries pass promtool; alerts link their runbook
         at('4m', 'CutoverNoGatewayUp', []),
         at('9m', 'CutoverNoGatewayUp', [fire('CutoverNoGatewayUp')]),
         at('9m', 'CutoverEventLoopLag', []),
+      ],
+    },
+    { // Redis loses the state record at 2m; break-glass writes a fresh one at 3m (a new generation)
+      interval: '30s',
+      input_series: [
+        { series: gw('cutover_state_record_missing', 'gateway-1'), values: '0x3 1x2 0x30' },
+        { series: gw('cutover_state_anomalies_total', 'gateway-1', 'kind="missing"'), values: '0x3 1x40' },
+        { series: gw('cutover_state_anomalies_total', 'gateway-1', 'kind="generation_changed"'), values: '0x5 1x40' },
+        { series: gw('cutover_outbox_waiting_commits', 'gateway-1'), values: '0x2 40x6 0x30' },
+      ],
+      alert_rule_test: [
+        at('1m', 'CutoverStateAnomaly', []),
+        at('2m30s', 'CutoverStateAnomaly', [fire('CutoverStateAnomaly', job)]),
+        at('8m', 'CutoverStateAnomaly', [fire('CutoverStateAnomaly', job)]),
+        at('20m', 'CutoverStateAnomaly', []),
+        at('2m', 'CutoverOutboxCommitsWaiting', []),
+        at('3m30s', 'CutoverOutboxCommitsWaiting', [fire('CutoverOutboxCommitsWaiting', { ...job, instance: 'gateway-1' })]),
+        at('6m', 'CutoverOutboxCommitsWaiting', []),
       ],
     },
     { // an event loop blocked for 10 minutes; a failed Unleash mirror write
