@@ -204,11 +204,19 @@ function checkCoherence(config: Config): void {
   if (config.flags.unleashUrl && !config.flags.unleashToken) {
     throw new ConfigError('config key "flags.unleashToken": required when flags.unleashUrl is set (an Unleash backend token)');
   }
-  const { inflightGraceMs, dedupeWindowMs } = config.outbox;
+  const { inflightGraceMs, dedupeWindowMs, leaseTimeoutMs } = config.outbox;
   // Recovery must never race a primary write the request handler is still making.
   for (const side of ['old', 'new'] as const) {
     const write = longestWrite(config.sides[side], `sides.${side}`);
     const needed = 2 * write.ms;
+    // A lease that runs out while its holder still writes hands the write to a second instance.
+    if (leaseTimeoutMs < needed) {
+      throw new ConfigError(
+        `config key "outbox.leaseTimeout": must be at least ${needed} ms, twice the ${write.ms} ms one write to sides.${side} (${config.sides[side].type}) ` +
+        `can take (${write.how}), so no instance takes over a write its holder is still making; got ${leaseTimeoutMs} ms. ` +
+        `Set outbox.leaseTimeout (CUTOVER_OUTBOX_LEASE_TIMEOUT) to ${Math.ceil(needed / 1000)}s or more, or lower ${write.knobs}`,
+      );
+    }
     if (inflightGraceMs < needed) {
       throw new ConfigError(
         `config key "outbox.inflightGrace": must be at least ${needed} ms, twice the ${write.ms} ms one write to sides.${side} (${config.sides[side].type}) ` +

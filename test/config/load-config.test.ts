@@ -129,6 +129,14 @@ test('the recovery grace must outlast twice the longest primary write of every s
   }
 });
 
+test('the lease must outlast twice the longest write of every side, so no instance takes over a write its holder is still making', () => {
+  const side = JSON.stringify({ type: 'http-legacy', baseUrl: 'http://legacy', timeout: '2s', retries: 2 });
+  assert.throws(() => loadConfig({ env: { CUTOVER_OLD_SIDE: side, CUTOVER_OUTBOX_LEASE_TIMEOUT: '12s' } }), (err: unknown) =>
+    err instanceof ConfigError && /^config key "outbox.leaseTimeout": must be at least 12300 ms, twice the 6150 ms one write to sides.old/.test(err.message)
+    && /Set outbox.leaseTimeout \(CUTOVER_OUTBOX_LEASE_TIMEOUT\) to 13s or more/.test(err.message));
+  assert.equal(loadConfig({ env: { CUTOVER_OLD_SIDE: side, CUTOVER_OUTBOX_LEASE_TIMEOUT: '12300ms' } }).outbox.leaseTimeoutMs, 12_300);
+});
+
 test('a config error names the key of a secret but never shows it; other values keep their URL password hidden', () => {
   const cases: Array<[Parameters<typeof loadConfig>[0], string, RegExp]> = [
     [{ env: { CUTOVER_ADMIN_TOKENS: 'ann:operator:short-secret' } }, 'short-secret', /"admin.tokens.0.token" \(from CUTOVER_ADMIN_TOKENS\).*got a secret of 12 characters \(not shown\)/],
