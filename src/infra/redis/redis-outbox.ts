@@ -56,8 +56,9 @@ const CLAIM_CAP = 1_000;
  * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to Redis as one
  * script call per shard for all the calls gathered while the previous one was out (ShardBatcher).
  * A commit also leases the secondaries it queues to this instance, whose worker writes them from
- * the records in hand. Leases this instance holds a long time are renewed (fenced, so a lease
- * another instance took over stays theirs), and consumer groups Redis lost are created again.
+ * the records in hand. Claimed writes that wait here a long time have their leases renewed
+ * (fenced, so a lease another instance took over stays theirs), and consumer groups Redis lost
+ * are created again.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
@@ -70,12 +71,6 @@ export class RedisOutbox implements Outbox {
   /** Settled writes not yet acked, by stream (see `complete`). */
   private readonly pendingAcks = new Map<string, string[]>();
   private ackTimer: NodeJS.Timeout | undefined;
-  /**
-   * Stream entries this instance holds a lease on (claimed by a commit or leased, not settled),
-   * by stream, entry id → since when; insertion order is age order, so a renewal pass stops at the
-   * first young one.
-   */
-  private readonly held = new Map<string, Map<string, number>>();
   private readonly lastRefresh = new Map<string, number>();
   /** Commits Redis did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
   private waiting: PendingCommit[] = [];
@@ -204,18 +199,7 @@ export class RedisOutbox implements Outbox {
   }
 
   private claim(stream: string, write: OwedWrite, now: number): void {
-    this.claimed.add(stream, write);
-    this.hold(stream, write.ref, now);
-  }
-
-  private hold(stream: string, ref: string, now: number): void {
-    let refs = this.held.get(stream);
-    if (!refs) this.held.set(stream, (refs = new Map()));
-    refs.set(ref, now);
-  }
-
-  private release(stream: string, ref: string): void {
-    this.held.get(stream)?.delete(ref);
+    this.claimed.add(stream, write, now);
   }
 
   async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
@@ -242,11 +226,13 @@ export class RedisOutbox implements Outbox {
     const key = `${side}:${shard}`;
     // Retries and takeovers are rare: look for them a few times a second, not on every lease.
     const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
+    // Before the take, so writes about to be handed out are renewed too.
+    const renewing = this.dueForRenewal(stream, key, now);
     // Writes our commits leased to us come first; Redis is read when they run out, and with the
     // promotion pass anyway (retries, takeovers, writes queued by other instances or a redrive).
     const writes = this.claimed.take(stream, max);
     // Never skipped for a full local batch, or under steady load Redis would never be read.
-    if (writes.length > 0 && !promote) return writes;
+    if (writes.length > 0 && !promote && renewing.length === 0) return writes;
     const pipeline = redis.pipeline();
     const acked = this.takeAcks(pipeline);
     const at = { promote: -1, renew: -1, reclaim: -1, read: -1 };
@@ -255,7 +241,6 @@ export class RedisOutbox implements Outbox {
       at.promote = pipeline.length;
       pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
     }
-    const renewing = this.dueForRenewal(stream, key, now);
     if (renewing.length > 0) {
       at.renew = pipeline.length;
       for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) pipeline.refreshLeases(stream, OUTBOX_GROUP, consumer, ...renewing.slice(i, i + REFRESH_CHUNK));
@@ -276,7 +261,7 @@ export class RedisOutbox implements Outbox {
       for (const [err] of results) if (err) throw err;
     } catch (err) {
       // The writes taken from the local queue stay leased to us in Redis: give them back to the queue.
-      for (const write of writes) this.claimed.add(stream, write);
+      for (const write of writes) this.claimed.add(stream, write, now);
       if (isNoGroup(err)) await this.init();
       throw err;
     }
@@ -288,53 +273,35 @@ export class RedisOutbox implements Outbox {
       }
       if (lost.size > 0) {
         // Taken over while they waited here: the new holder writes them, not us.
-        for (const ref of lost) this.release(stream, ref);
         this.claimed.drop(stream, [...lost]);
         for (let i = writes.length - 1; i >= 0; i--) if (lost.has(writes[i]!.ref)) writes.splice(i, 1);
       }
-      this.renewed(stream, renewing, now);
+      this.claimed.renewed(stream, renewing, now);
     }
     const rows: StreamRows = [];
     if (at.reclaim >= 0) {
-      // A takeover finds our own held writes too once they idle past the lease: they are ours already.
+      // A takeover finds our own claimed writes too once they idle past the lease: they are ours already.
       const reclaimed = (results[at.reclaim]![1] as [string, StreamRows])[1] ?? [];
-      rows.push(...reclaimed.filter(([ref]) => !this.isHeld(stream, ref)));
+      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !writes.some((w) => w.ref === ref)));
     }
     if (at.read >= 0) rows.push(...((results[at.read]![1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
     for (const [ref, fields] of rows) {
       const write = this.parseEntry(side, shard, ref, fields);
-      if (!write) continue;
-      this.hold(stream, ref, now);
-      writes.push(write);
+      if (write) writes.push(write);
     }
     return writes;
   }
 
-  private isHeld(stream: string, ref: string): boolean {
-    return this.held.get(stream)?.has(ref) ?? false;
-  }
-
-  /** Held entries older than a third of the lease, once per third of the lease per stream. */
+  /**
+   * Claimed writes waiting here longer than a third of the lease, once per third of the lease per
+   * stream. A write handed to the worker is not renewed: config keeps a write well under half the
+   * lease (outbox.leaseTimeout), and one whose worker failed must be taken over, not kept forever.
+   */
   private dueForRenewal(stream: string, key: string, now: number): string[] {
     const third = this.leaseMs / 3;
     if (now - (this.lastRefresh.get(key) ?? 0) < third) return [];
     this.lastRefresh.set(key, now);
-    const old: string[] = [];
-    for (const [ref, since] of this.held.get(stream) ?? []) {
-      if (now - since < third) break;
-      old.push(ref);
-    }
-    return old;
-  }
-
-  /** Moves renewed entries to the young end (the order stays the age order). */
-  private renewed(stream: string, refs: string[], now: number): void {
-    const held = this.held.get(stream);
-    if (!held) return;
-    for (const ref of refs) {
-      if (!held.delete(ref)) continue;
-      held.set(ref, now);
-    }
+    return this.claimed.olderThan(stream, now - third);
   }
 
   private parseEntry(side: Side, shard: number, ref: string, fields: string[]): OwedWrite | undefined {
@@ -378,7 +345,6 @@ export class RedisOutbox implements Outbox {
     const { keys } = this.options;
     for (const write of writes) {
       const stream = keys.outbox(write.shard, write.side);
-      this.release(stream, write.ref);
       let refs = this.pendingAcks.get(stream);
       if (!refs) this.pendingAcks.set(stream, (refs = []));
       refs.push(write.ref);
@@ -439,7 +405,6 @@ export class RedisOutbox implements Outbox {
       done = (await redis.retryIntent(keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt, write.lease ?? -1)) === 1;
     } else {
       const stream = keys.outbox(write.shard, write.side);
-      this.release(stream, write.ref);
       done = (await redis.retryWrite(stream, keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref, dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`, consumer)) === 1;
     }
     if (!done) this.options.onFenced?.('retry', 1);
@@ -457,7 +422,6 @@ export class RedisOutbox implements Outbox {
       )) === 1;
     } else {
       const stream = keys.outbox(write.shard, write.side);
-      this.release(stream, write.ref);
       done = (await redis.deadLetterWrite(
         stream, keys.deadLetters(write.shard, write.side), OUTBOX_GROUP, write.ref, deadLetterMaxLen, JSON.stringify(write.record), attempts, reason, now, consumer,
       )) !== null;
