@@ -7,6 +7,7 @@ import { RedisKeys } from '../../src/infra/redis/keys.js';
 import { RedisStateStore } from '../../src/infra/redis/redis-state-store.js';
 import { defineScripts } from '../../src/infra/redis/scripts.js';
 import type { AuditEntry } from '../../src/services/ports/state-store.js';
+import { adminPost, buildCutover } from '../support/build-app.js';
 import { RedisServer } from '../support/redis-server.js';
 
 function audit(after: ReturnType<typeof initialState>): AuditEntry {
@@ -41,6 +42,26 @@ test('a state write waits for the connected replica, and says when the replica d
   assert.ok(late.ok, 'still written on the primary');
   assert.deepEqual(late.replication, { replicas: 1, acked: 0 }, 'a hung replica is reported, not waited on forever');
   assert.ok(Date.now() - started < 2_000, 'the wait is bounded');
+});
+
+test('an admin change through the API reports the replicas that had it when it was answered', async (t) => {
+  const primary = await RedisServer.start();
+  t.after(() => primary.destroy());
+  const replica = await RedisServer.start({ replicaOf: primary.port });
+  t.after(() => replica.destroy());
+  const replicaClient = new Redis(replica.url);
+  t.after(() => replicaClient.disconnect());
+  const deadline = Date.now() + 10_000;
+  while (!/master_link_status:up/.test(await replicaClient.info('replication'))) {
+    if (Date.now() > deadline) throw new Error('replica did not link up');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const cutover = await buildCutover(t, { 'redis.url': primary.url, 'api.tokens': [{ name: 'backend', token: 'backend-token-0123456789' }] });
+  const reply = await adminPost(cutover, 'stage', { stage: 'shadow' });
+  assert.equal(reply.statusCode, 200, reply.body);
+  assert.deepEqual(reply.json().replication, { replicas: 1, acked: 1 });
+  const onReplica = JSON.parse((await replicaClient.hget(new RedisKeys('default').state, 's'))!) as { stage: string };
+  assert.equal(onReplica.stage, 'shadow', 'the replica holds the change the reply confirmed');
 });
 
 test('a state write on a Redis without replicas does not wait', async (t) => {

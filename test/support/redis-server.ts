@@ -40,6 +40,8 @@ export class RedisServer {
         ...(this.options.noAofRewrite ? ['--auto-aof-rewrite-percentage', '0'] : []),
         ...(this.options.replicaOf ? ['--replicaof', '127.0.0.1', String(this.options.replicaOf)] : []),
         '--protected-mode', 'no', '--loglevel', 'warning',
+        // A replica that links up syncs at once, not after the default 5 s wait for more replicas.
+        '--repl-diskless-sync-delay', '0',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -31,7 +31,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const force = options.force ?? ('force' in stateChange && stateChange.force);
     if (force && !reason) throw new InvalidRequestError('force needs a reason');
     const outcome = await control.change(actor!, stateChange, { reason, expectedVersion, action: options.action });
-    return { state: outcome.state, changed: outcome.changed, note: outcome.note };
+    return { state: outcome.state, changed: outcome.changed, note: outcome.note, replication: outcome.replication };
   };
 
   app.get('/admin/rollout', {
