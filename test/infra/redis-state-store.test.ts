@@ -10,6 +10,23 @@ import type { AuditEntry } from '../../src/services/ports/state-store.js';
 import { adminPost, buildCutover } from '../support/build-app.js';
 import { RedisServer } from '../support/redis-server.js';
 
+/**
+ * Waits until the primary counts the replica as online and it acks a write promptly: right after
+ * its first sync a replica with an AOF rewrites it and acks its first write late.
+ */
+async function linkedUp(primary: RedisServer): Promise<void> {
+  const redis = new Redis(primary.url);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!/slave0:.*state=online/.test(await redis.info('replication')) || Number(await redis.set('warm-up', '1').then(() => redis.wait(1, 200))) < 1) {
+      if (Date.now() > deadline) throw new Error('the replica did not link up within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 function audit(after: ReturnType<typeof initialState>): AuditEntry {
   return { at: after.updatedAt, actor: 'test', role: 'system', action: 'test', before: null, after };
 }
@@ -24,11 +41,7 @@ test('a state write waits for the connected replica, and says when the replica d
   defineScripts(redis);
   const replicaClient = new Redis(replica.url);
   t.after(() => replicaClient.disconnect());
-  const deadline = Date.now() + 10_000;
-  while (!/master_link_status:up/.test(await replicaClient.info('replication'))) {
-    if (Date.now() > deadline) throw new Error('replica did not link up');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await linkedUp(primary);
   const store = new RedisStateStore({ redis, subscriber: redis, keys: new RedisKeys('wait-test'), auditMaxLen: 100, logger: createLogger('silent') });
   const first = { ...initialState('wait-test', new Date(), 'g1'), version: 1 };
   const written = await store.compareAndSet(0, first, audit(first));
@@ -51,11 +64,7 @@ test('an admin change through the API reports the replicas that had it when it w
   t.after(() => replica.destroy());
   const replicaClient = new Redis(replica.url);
   t.after(() => replicaClient.disconnect());
-  const deadline = Date.now() + 10_000;
-  while (!/master_link_status:up/.test(await replicaClient.info('replication'))) {
-    if (Date.now() > deadline) throw new Error('replica did not link up');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await linkedUp(primary);
   const cutover = await buildCutover(t, { 'redis.url': primary.url, 'api.tokens': [{ name: 'backend', token: 'backend-token-0123456789' }] });
   const reply = await adminPost(cutover, 'stage', { stage: 'shadow' });
   assert.equal(reply.statusCode, 200, reply.body);
