@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { initialState } from '../../src/domain/rollout-state.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -9,6 +9,18 @@ import { defineScripts } from '../../src/infra/redis/scripts.js';
 import type { AuditEntry } from '../../src/services/ports/state-store.js';
 import { adminPost, buildCutover } from '../support/build-app.js';
 import { RedisServer } from '../support/redis-server.js';
+
+/** A primary and its replica, linked up, closed when the test ends. */
+async function primaryWithReplica(t: TestContext): Promise<{ primary: RedisServer; replica: RedisServer; replicaClient: Redis }> {
+  const primary = await RedisServer.start();
+  t.after(() => primary.destroy());
+  const replica = await RedisServer.start({ replicaOf: primary.port });
+  t.after(() => replica.destroy());
+  const replicaClient = new Redis(replica.url);
+  t.after(() => replicaClient.disconnect());
+  await linkedUp(primary);
+  return { primary, replica, replicaClient };
+}
 
 /**
  * Waits until the primary counts the replica as online and it acks a write promptly: right after
@@ -32,16 +44,10 @@ function audit(after: ReturnType<typeof initialState>): AuditEntry {
 }
 
 test('a state write waits for the connected replica, and says when the replica did not have it in time', async (t) => {
-  const primary = await RedisServer.start();
-  t.after(() => primary.destroy());
-  const replica = await RedisServer.start({ replicaOf: primary.port });
-  t.after(() => replica.destroy());
+  const { primary, replica } = await primaryWithReplica(t);
   const redis = new Redis(primary.url);
   t.after(() => redis.disconnect());
   defineScripts(redis);
-  const replicaClient = new Redis(replica.url);
-  t.after(() => replicaClient.disconnect());
-  await linkedUp(primary);
   const store = new RedisStateStore({ redis, subscriber: redis, keys: new RedisKeys('wait-test'), auditMaxLen: 100, logger: createLogger('silent') });
   const first = { ...initialState('wait-test', new Date(), 'g1'), version: 1 };
   const written = await store.compareAndSet(0, first, audit(first));
@@ -58,13 +64,7 @@ test('a state write waits for the connected replica, and says when the replica d
 });
 
 test('an admin change through the API reports the replicas that had it when it was answered', async (t) => {
-  const primary = await RedisServer.start();
-  t.after(() => primary.destroy());
-  const replica = await RedisServer.start({ replicaOf: primary.port });
-  t.after(() => replica.destroy());
-  const replicaClient = new Redis(replica.url);
-  t.after(() => replicaClient.disconnect());
-  await linkedUp(primary);
+  const { primary, replicaClient } = await primaryWithReplica(t);
   const cutover = await buildCutover(t, { 'redis.url': primary.url, 'api.tokens': [{ name: 'backend', token: 'backend-token-0123456789' }] });
   const reply = await adminPost(cutover, 'stage', { stage: 'shadow' });
   assert.equal(reply.statusCode, 200, reply.body);
