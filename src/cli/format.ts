@@ -1,6 +1,6 @@
 import type { AuditPage, ChangeReply, OutboxCounts, OutboxStatus, RolloutState, RolloutStatus, RouteInfo } from './admin-client.js';
 
-/** What each stage means for users and writes, in the words of DESIGN.md. */
+/** What each stage means for users and writes, as `cutover status` shows it. */
 const STAGE_MEANING: Record<RolloutState['stage'], string> = {
   off: 'old only',
   shadow: 'old is primary, new gets every write',

@@ -79,6 +79,7 @@ export class RolloutControl {
     const audit: AuditEntry = { at: next.updatedAt, actor: actor.name, role: actor.role, action: 'rollback', reason, details: { recreated: true }, before: null, after: next };
     const result = await this.deps.store.compareAndSet(0, next, audit);
     if (!result.ok) return this.change(actor, { type: 'rollback', trigger: 'manual', reason }, { reason, action: 'rollback' });
+    await this.deps.store.clearLoss().catch(() => undefined);
     this.deps.view?.accept(result.state);
     this.deps.logger.warn({ actor: actor.name, role: actor.role, generation: next.generation, stateVersion: next.version }, 'no rollout state was stored: wrote a fresh, rolled-back one');
     return {

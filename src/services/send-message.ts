@@ -106,10 +106,9 @@ export class SendMessage {
       await deliver(sides[route.primary], message);
     } catch (err) {
       const error = toAdapterError(err);
-      if (!error.retryable || error.notSent) {
-        await this.abort(record, now);
-        throw this.notStored(route.primary, messageId, error);
-      }
+      // An abort that did not happen (Redis away, or recovery already holds it) leaves the message
+      // owed: then, as for an ambiguous answer, recovery decides and the caller hears "pending".
+      if ((!error.retryable || error.notSent) && (await this.abort(record, now))) throw this.notStored(route.primary, messageId, error);
       await this.handOver(record, now);
       telemetry.message(route.primary, 'pending');
       return { ...receipt, duplicate: false, pending: true };
@@ -122,25 +121,27 @@ export class SendMessage {
   }
 
   /**
-   * A connection that is down fails before the command leaves: nothing was recorded. A timeout
-   * came after it left: the append may have landed, and recovery would then deliver it.
+   * A connection that is down refuses the command before it leaves (no offline queue): nothing
+   * was recorded. Anything else (a timeout, a connection lost while the command was out) came
+   * after it left: the append may have landed, and recovery would then deliver it.
    */
   private outboxUnavailable(record: OutboxRecord, cause: unknown): Error {
     this.deps.telemetry.message(record.primary, 'outbox_unavailable');
     const messageId = record.message.id;
-    const unknown = cause instanceof Error && /timed? ?out/i.test(cause.message);
+    const unknown = !(cause instanceof Error && NOT_SENT_TO_REDIS.test(cause.message));
     const message = unknown
       ? `the outbox (Redis) did not answer in time: message ${messageId} may or may not have been accepted; retry with the same id (it is never delivered twice)`
       : `the outbox (Redis) is unreachable, so message ${messageId} was not accepted; retry shortly with the same id`;
     return new OutboxUnavailableError(message, { retryAfterSeconds: 1, cause, details: { messageId, outcome: unknown ? 'unknown' : 'not_accepted' } });
   }
 
-  private async abort(record: OutboxRecord, begunAt: number): Promise<void> {
+  /** True once nothing is owed any more; false if the message stays the outbox's to finish. */
+  private async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
     try {
-      await this.deps.outbox.abort(record, begunAt);
+      return await this.deps.outbox.abort(record, begunAt);
     } catch (err) {
-      // Cannot undo: recovery takes it after the grace, meets the same refusal and dead-letters it.
-      this.deps.logger.error({ err: { message: (err as Error).message }, messageId: record.message.id }, 'outbox abort failed; recovery will meet the same refusal and dead-letter it');
+      this.deps.logger.warn({ err: { message: (err as Error).message }, messageId: record.message.id }, 'outbox abort failed; recovery finishes the message (a side that refused it refuses it again, and it is dead-lettered)');
+      return false;
     }
   }
 
@@ -168,3 +169,8 @@ export class SendMessage {
 }
 
 const DEFAULT_HAND_OVER_DELAY_MS = 250;
+/**
+ * ioredis's refusal to send on a connection that is not up (enableOfflineQueue off). Its
+ * "Connection is closed." also fails commands that were already sent, so it proves nothing.
+ */
+const NOT_SENT_TO_REDIS = /isn't writeable and enableOfflineQueue/;

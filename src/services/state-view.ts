@@ -41,11 +41,23 @@ export class StateView {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Loads the state (creating the initial one if the migration has none) and starts watching. */
+  /**
+   * Loads the state (creating the initial one if the migration has none) and starts watching.
+   * If an instance noted that the store lost the record, none is created: an `off` record would
+   * stop dual-writes across the fleet; this waits (throws, the caller retries) until break glass
+   * or an operator writes one.
+   */
   async start(): Promise<void> {
-    this.unsubscribe = this.options.store.subscribe((state) => this.accept(state, false));
+    this.unsubscribe ??= this.options.store.subscribe((state) => this.accept(state, false));
     await this.refresh();
     if (!this.state) {
+      const loss = await this.options.store.lossNoted();
+      if (loss) {
+        throw new StateUnavailableError(
+          `the rollout state was lost (noted by ${loss.by} at ${loss.at}); not creating a fresh one. Restore it: cutover rollback --redis URL --reason "..."`,
+          { retryAfterSeconds: 1 },
+        );
+      }
       const generation = (this.options.newGeneration ?? randomUUID)();
       const fresh = { ...initialState(this.options.migration, new Date(this.clock()), generation), version: 1 };
       const result = await this.options.store.compareAndSet(0, fresh, {

@@ -54,6 +54,15 @@ test('the store is the authority: a state restored to an older version, then los
     await eventually(async () => (await metric(gateway, 'cutover_state_record_missing')) === 1, 2_500, 'each gateway to notice the missing record');
     assert.equal((await stateOf(gateway)).stage, 'shadow', 'fail-static: still routing by the last state');
   }
+  // A gateway that starts now must not create a fresh `off` record (it would stop dual-writes
+  // fleet-wide): it waits, not ready, for the state to be restored.
+  await b.stop();
+  await b.boot(15_000, 'listening');
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.equal((await b.request('GET', '/readyz')).status, 503, 'the restarted gateway is not ready');
+  assert.equal(await redis.hget(keys.state, 's'), null, 'and wrote no state');
+  assert.equal((await stateOf(a)).stage, 'shadow', 'the running one still routes by the last state');
+
   const glass = await breakGlass(stack.redis.url);
   assert.equal(glass.code, 0, glass.stderr);
   assert.match(glass.stdout, /no rollout state was stored/);
@@ -66,8 +75,9 @@ test('the store is the authority: a state restored to an older version, then los
     return state.generation === fresh.generation && state.rollback !== null;
   }, 1_000, 'each gateway to adopt the re-created record within a second')));
   t.diagnostic(`both gateways rolled back ${Date.now() - started} ms after break glass`);
+  await eventually(async () => (await b.request('GET', '/readyz')).status === 200, 3_000, 'the restarted gateway to become ready on the restored state');
+  assert.equal(await metric(a, 'cutover_state_anomalies_total{kind="generation_changed"}'), 1, 'the running gateway saw a record created anew');
   for (const gateway of [a, b]) {
-    assert.equal(await metric(gateway, 'cutover_state_anomalies_total{kind="generation_changed"}'), 1);
     assert.equal(await metric(gateway, 'cutover_state_record_missing'), 0);
     const route = (await gateway.request('GET', '/v1/route/u1')).body;
     assert.deepEqual([route.primary, route.secondary, route.rolledBack], ['old', 'new', true], 'everyone on old, dual-writes go on');

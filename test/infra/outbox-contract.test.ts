@@ -65,6 +65,16 @@ for (const [name, create] of implementations) {
       assert.deepEqual(await outbox.begin(record('m1', 'old', 'new', 'other content'), T0), { status: 'mismatch' });
     });
 
+    test('a caller retrying with the id the gateway made for it gets in flight, then the receipt, never a mismatch', async () => {
+      const outbox = await create();
+      const generated = { ...record('m-generated'), idFromCaller: false };
+      await outbox.begin(generated, T0);
+      const retry = { ...generated, idFromCaller: true };
+      assert.deepEqual(await outbox.begin(retry, T0), { status: 'in_flight' });
+      await outbox.commit(generated, receiptOf(generated));
+      assert.deepEqual(await outbox.begin(retry, T0), { status: 'duplicate', receipt: receiptOf(generated) });
+    });
+
     test('the same id begun twice at once (one batch): the first is new, the second in flight', async () => {
       const outbox = await create();
       const r = record('m-twice');

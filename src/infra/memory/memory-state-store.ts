@@ -37,6 +37,10 @@ export class MemoryStateStore implements StateStore {
     return this.loss;
   }
 
+  async clearLoss(): Promise<void> {
+    this.loss = null;
+  }
+
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {
     const newestFirst = [...this.entries].reverse();
     const start = beforeId ? newestFirst.findIndex((e) => e.id === beforeId) + 1 : 0;

@@ -84,6 +84,10 @@ export class RedisStateStore implements StateStore {
     return json ? (JSON.parse(json) as { by: string; at: string }) : null;
   }
 
+  async clearLoss(): Promise<void> {
+    await this.options.redis.del(this.options.keys.stateLoss);
+  }
+
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {
     const end = beforeId ? `(${beforeId}` : '+';
     const rows = await this.options.redis.xrevrange(this.options.keys.audit, end, '-', 'COUNT', limit);

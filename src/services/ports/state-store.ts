@@ -42,8 +42,9 @@ export interface StateStore {
    * its data), so break-glass can tell a loss from a mistyped migration name.
    */
   noteLoss(by: string, at: string): Promise<void>;
-  /** Who noted a loss and when, or null. */
+  /** Who noted a loss and when, or null; cleared once a record is written anew (`clearLoss`). */
   lossNoted(): Promise<{ by: string; at: string } | null>;
+  clearLoss(): Promise<void>;
   /** Newest audit entries first. */
   audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>>;
   close(): Promise<void>;

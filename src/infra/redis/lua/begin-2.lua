@@ -12,7 +12,8 @@
   commit-4.lua). A pending record has no TTL: it is owed until settled, however long a side is
   down; the window starts when it is committed.
   Output: per message 'n' (new), 'i' (in flight), 'm' (mismatch: the id was used for other
-          content) or 'd' .. the receipt's fields (duplicate). Messages are taken in order, so the same id
+          content; never for an id the gateway made, which only its caller knows) or 'd' .. the
+          receipt's fields (duplicate). Messages are taken in order, so the same id
           twice in one batch is 'n' then 'i'.
   Two calls per new message: SET NX GET writes the record only if the id is unknown, and returns
   what was there if not.
@@ -31,7 +32,9 @@ for id in field do
     local fpEnd = string.find(seen, '|', 3, true)
     local triesEnd = string.find(seen, '|', fpEnd + 1, true)
     local fp = string.sub(pending, 3, string.find(pending, '|', 3, true) - 1)
-    if string.sub(seen, 3, fpEnd - 1) ~= fp then
+    local seenFp = string.sub(seen, 3, fpEnd - 1)
+    -- '-': the gateway made the id and gave it to its one caller, whose retry it is.
+    if seenFp ~= '-' and seenFp ~= fp then
       out[#out + 1] = 'm'
     elseif string.sub(seen, 1, 1) == 'p' then
       out[#out + 1] = 'i'
