@@ -27,6 +27,12 @@ export interface SimFaults {
   status: number;
   /** Store the message and then answer the failure: the ambiguous case that forces a client retry. */
   failAfterStore: boolean;
+  /**
+   * Added after a message PUT was handled (stored, or found already there) and before its answer
+   * leaves, in milliseconds: a client that gives up sooner sees a timeout for a message the server
+   * holds. `latencyMs` instead waits before anything is handled.
+   */
+  replyDelayMs: number;
 }
 
 export interface SimStats {
@@ -57,7 +63,7 @@ export type LegacyImServer = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false };
+const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false, replyDelayMs: 0 };
 const MAX_LIMIT = 1000;
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
@@ -95,6 +101,7 @@ const FaultsSchema = Type.Object({
   down: Type.Boolean(),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
   failAfterStore: Type.Boolean(),
+  replyDelayMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
 });
 const FaultsPatch = Type.Partial(FaultsSchema, { additionalProperties: false });
 const StatsSchema = Type.Object({
@@ -179,7 +186,7 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
       if (body.id !== undefined && body.id !== id) {
         return reply.code(422).send(errorBody('id_mismatch', `body id ${body.id} differs from path id ${id}`));
       }
-      const { errorRate, failAfterStore, status } = state.faults;
+      const { errorRate, failAfterStore, status, replyDelayMs } = state.faults;
       const inject = errorRate > 0 && random() < errorRate;
       if (inject && !failAfterStore) return injectedFailure(reply, state, status);
 
@@ -187,6 +194,7 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
       if (body.kind !== undefined) message.kind = body.kind;
       const created = store.add(message);
       if (!created) state.duplicatesSuppressed++;
+      if (replyDelayMs > 0) await sleep(replyDelayMs);
 
       if (inject) return injectedFailure(reply, state, status);
       return reply.code(created ? 201 : 200).send({ id, created });
@@ -237,6 +245,11 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, sta
 
   app.get('/messages', { schema: { response: { 200: Type.Object({ ids: Type.Array(Type.String()) }) } } }, async () => ({
     ids: store.ids(),
+  }));
+
+  // Payloads too: a caller that retried without its id shows up as one payload under two ids.
+  app.get('/payloads', { schema: { response: { 200: Type.Object({ messages: Type.Array(Type.Object({ id: Type.String(), payload: Type.String() })) }) } } }, async () => ({
+    messages: store.payloads(),
   }));
 
   app.post('/reset', async () => {

@@ -55,6 +55,11 @@ export class LegacyImStore {
     return Array.from(this.byId.keys());
   }
 
+  /** Every message's id and payload, in the order they were first stored. */
+  payloads(): Array<{ id: string; payload: string }> {
+    return Array.from(this.byId.values(), ({ id, payload }) => ({ id, payload }));
+  }
+
   /** Forgets everything, on disk too. */
   clear(): void {
     this.byId.clear();

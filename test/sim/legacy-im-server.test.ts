@@ -112,6 +112,20 @@ describe('legacy IM sim: contract routes', () => {
     assert.deepEqual(await sim.messageIds(), ['m1']);
   });
 
+  test('replyDelayMs stores the message first and then holds the answer: a client that gives up sooner finds it stored', async () => {
+    await sim.setFaults({ replyDelayMs: 1_000 });
+    const put = call(`${sim.url}/v1/messages/m1`, 'PUT', messageBody('ann', 'ben', 1));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await sim.messageIds(), ['m1'], 'stored before the answer left');
+    assert.equal((await put).status, 201);
+  });
+
+  test('GET /_sim/payloads lists each stored message id with its payload', async () => {
+    await call(`${sim.url}/v1/messages/m1`, 'PUT', messageBody('ann', 'ben', 1));
+    await call(`${sim.url}/v1/messages/m2`, 'PUT', { ...messageBody('ann', 'ben', 2), payload: 'again' });
+    assert.deepEqual(await sim.payloads(), [{ id: 'm1', payload: 'hello' }, { id: 'm2', payload: 'again' }]);
+  });
+
   test('POST /_sim/faults refuses an unknown fault name instead of ignoring it', async () => {
     const reply = await call(`${sim.url}/_sim/faults`, 'POST', { errorrate: 1 });
     assert.equal(reply.status, 400);

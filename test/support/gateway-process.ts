@@ -74,6 +74,11 @@ export class GatewayProcess {
     });
   }
 
+  /** SIGSTOP / SIGCONT: a gateway that freezes (a long GC pause, a starved VM) with its connections and leases open. */
+  pause(paused: boolean): void {
+    this.child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL: the process gets no chance to finish anything. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
