@@ -1,6 +1,6 @@
 import type { Side } from './message.js';
 
-/** off → shadow → canary → complete; see DESIGN.md for what each means for writes. */
+/** off (old only) → shadow (old primary, new gets every write) → canary (the cohort on new, old gets every write) → complete (new only). */
 export type Stage = 'off' | 'shadow' | 'canary' | 'complete';
 
 export const STAGES: readonly Stage[] = ['off', 'shadow', 'canary', 'complete'];
