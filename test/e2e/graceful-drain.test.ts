@@ -33,7 +33,7 @@ test('SIGTERM under load drops nothing: not ready at once, serving through the d
   const gateway = await stack.startGateway({
     CUTOVER_DRAIN_PERIOD: `${DRAIN_MS}ms`,
     // Room for the slow request below; the grace must exceed twice a write's longest time.
-    CUTOVER_OLD_SIDE: side(stack.old.url), CUTOVER_NEW_SIDE: side(stack.fresh.url), CUTOVER_OUTBOX_INFLIGHT_GRACE: '5s',
+    CUTOVER_OLD_SIDE: side(stack.old.url), CUTOVER_NEW_SIDE: side(stack.fresh.url), CUTOVER_OUTBOX_INFLIGHT_GRACE: '5s', CUTOVER_OUTBOX_LEASE_TIMEOUT: '5s',
   });
   await driveToCanary(gateway, 50);
   await Promise.all([stack.old.setFaults({ latencyMs: 100 }), stack.fresh.setFaults({ latencyMs: 100 })]);
@@ -94,7 +94,7 @@ test('a close that hangs past http.shutdownTimeout exits 1 and says so', async (
   const side = (url: string) => JSON.stringify({ type: 'http-legacy', baseUrl: url, timeout: '10s', retries: 0 });
   const gateway = await stack.startGateway({
     CUTOVER_DRAIN_PERIOD: '0s', CUTOVER_SHUTDOWN_TIMEOUT: '1s',
-    CUTOVER_OLD_SIDE: side(stack.old.url), CUTOVER_NEW_SIDE: side(stack.fresh.url), CUTOVER_OUTBOX_INFLIGHT_GRACE: '25s',
+    CUTOVER_OLD_SIDE: side(stack.old.url), CUTOVER_NEW_SIDE: side(stack.fresh.url), CUTOVER_OUTBOX_INFLIGHT_GRACE: '25s', CUTOVER_OUTBOX_LEASE_TIMEOUT: '25s',
   });
   await stack.old.setFaults({ latencyMs: 8_000 });
   const agent = new Agent({ connections: 1 });
