@@ -50,7 +50,8 @@ export class RolloutControl {
       };
       const result = await this.deps.store.compareAndSet(current.version, next, audit);
       if (result.ok) {
-        this.deps.view?.accept(result.state);
+        // Forward only: a later state adopted while this write waited for its replicas stays.
+        this.deps.view?.accept(result.state, false);
         this.deps.logger.info({ actor: actor.name, role: actor.role, action: audit.action, reason: audit.reason, stateVersion: next.version, stage: next.stage, percent: next.percent, rolledBack: next.rollback !== null }, 'rollout state changed');
         return { state: result.state, changed: true, replication: result.replication };
       }
@@ -80,7 +81,7 @@ export class RolloutControl {
     const result = await this.deps.store.compareAndSet(0, next, audit);
     if (!result.ok) return this.change(actor, { type: 'rollback', trigger: 'manual', reason }, { reason, action: 'rollback' });
     await this.deps.store.clearLoss().catch(() => undefined);
-    this.deps.view?.accept(result.state);
+    this.deps.view?.accept(result.state, false);
     this.deps.logger.warn({ actor: actor.name, role: actor.role, generation: next.generation, stateVersion: next.version }, 'no rollout state was stored: wrote a fresh, rolled-back one');
     return {
       state: result.state, changed: true, replication: result.replication,

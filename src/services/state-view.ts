@@ -36,6 +36,8 @@ export class StateView {
   private pollFailing = false;
   /** The store answered that it has no state while this instance routes by one. */
   private recordMissing = false;
+  /** Counts the states adopted, so a read can tell whether another one was adopted while it was out. */
+  private adopted = 0;
 
   constructor(private readonly options: StateViewOptions) {
     this.clock = options.clock ?? Date.now;
@@ -51,18 +53,19 @@ export class StateView {
     this.unsubscribe ??= this.options.store.subscribe((state) => this.accept(state, false));
     await this.refresh();
     if (!this.state) {
-      const loss = await this.options.store.lossNoted();
-      if (loss) {
+      const generation = (this.options.newGeneration ?? randomUUID)();
+      const fresh = { ...initialState(this.options.migration, new Date(this.clock()), generation), version: 1 };
+      // Refused, in the same atomic step, if an instance noted that the store lost the record.
+      const result = await this.options.store.compareAndSet(0, fresh, {
+        at: fresh.updatedAt, actor: 'system', role: 'system', action: 'init', before: null, after: fresh,
+      }, { unlessLossNoted: true });
+      if (!result.ok && result.lossNoted) {
+        const loss = await this.options.store.lossNoted();
         throw new StateUnavailableError(
-          `the rollout state was lost (noted by ${loss.by} at ${loss.at}); not creating a fresh one. Restore it: cutover rollback --redis URL --reason "..."`,
+          `the rollout state was lost (noted by ${loss?.by ?? 'a gateway'} at ${loss?.at ?? '?'}); not creating a fresh one. Restore it: cutover rollback --redis URL --reason "..."`,
           { retryAfterSeconds: 1 },
         );
       }
-      const generation = (this.options.newGeneration ?? randomUUID)();
-      const fresh = { ...initialState(this.options.migration, new Date(this.clock()), generation), version: 1 };
-      const result = await this.options.store.compareAndSet(0, fresh, {
-        at: fresh.updatedAt, actor: 'system', role: 'system', action: 'init', before: null, after: fresh,
-      });
       this.accept(result.ok ? result.state : result.current ?? fresh);
     }
     this.timer = setInterval(() => void this.poll(), this.options.pollIntervalMs);
@@ -91,8 +94,11 @@ export class StateView {
 
   /** Re-reads the store now (after this instance wrote, or on a timer). */
   async refresh(): Promise<RolloutState | undefined> {
+    const adoptedBefore = this.adopted;
     const state = await this.options.store.read();
-    if (state) this.accept(state);
+    // A read answered after another state was adopted meanwhile (a pub/sub event overtook it) may
+    // be older than what is held without anything having gone back: it only moves forward then.
+    if (state) this.accept(state, this.adopted === adoptedBefore);
     else if (this.state) this.noteMissing();
     this.syncedAt = this.clock();
     return this.state;
@@ -105,7 +111,7 @@ export class StateView {
     void this.options.store.noteLoss(this.options.instanceId ?? 'unknown', new Date(this.clock()).toISOString()).catch(() => undefined);
     this.options.logger.error(
       { stateVersion: this.state?.version },
-      'the state store has no rollout state (Redis lost its data?); routing by the last state held. Restore it: cutover rollback --redis URL --reason "..." (or cutover stage/set)',
+      'the state store has no rollout state (Redis lost its data?); routing by the last state held. Restore it: cutover rollback --redis URL --reason "..."',
     );
   }
 
@@ -135,6 +141,7 @@ export class StateView {
       }
     }
     this.state = state;
+    this.adopted++;
     this.syncedAt = this.clock();
     this.options.telemetry.state(state, 0);
     for (const listener of this.listeners) listener(state, previous);

@@ -274,6 +274,51 @@ test('redis: a commit whose begin Redis lost is recorded again from the record t
   assert.deepEqual(await outbox.begin(r, T0), { status: 'duplicate', receipt: receiptOf(r) }, 'a retry gets the receipt');
 });
 
+test('redis: a hand-over after Redis lost the begin begins the message again, so recovery still finishes it', async () => {
+  const migration = `lost-hand-over-${migrations++}`;
+  const keys = new RedisKeys(migration);
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-lost-hand-over');
+  await outbox.begin(r, T0);
+  await redis.del(keys.message(0, 'm-lost-hand-over'));
+  await redis.zrem(keys.intents(0, 'old'), 'm-lost-hand-over');
+  assert.equal(await outbox.handOver(r, T0, T0 + 10), true);
+  const [recovery] = await outbox.leaseRecoveries('old', 0, 10, T0 + 10);
+  assert.equal(recovery?.record.message.id, 'm-lost-hand-over', 'owed again, to the primary first');
+});
+
+test('redis: an undo after Redis lost the begin says nothing is owed', async () => {
+  const migration = `lost-abort-${migrations++}`;
+  const outbox = await implementations[1]![1]({ migration });
+  const r = record('m-lost-abort');
+  await outbox.begin(r, T0);
+  await redis.del(new RedisKeys(migration).message(0, 'm-lost-abort'));
+  assert.equal(await outbox.abort(r, T0), true);
+});
+
+test('redis: a failed write whose stream entry Redis lost is still retried, and a recovery whose record it lost is begun again', async () => {
+  const migration = `lost-entry-${migrations++}`;
+  const keys = new RedisKeys(migration);
+  const outbox = await implementations[1]![1]({ migration, leaseMs: 60_000 });
+  const r = record('m-lost-entry');
+  await outbox.begin(r, T0);
+  await outbox.commit(r, receiptOf(r));
+  const [write] = await outbox.lease('new', 0, 10, T0);
+  await redis.del(keys.outbox(0, 'new'));
+  await (outbox as RedisOutbox).init();
+  assert.equal(await outbox.retry(write!, T0 + 5), true, 'owed as far as anyone can tell: scheduled');
+  const [again] = await outbox.lease('new', 0, 10, T0 + 200);
+  assert.equal(again?.record.message.id, 'm-lost-entry');
+
+  const q = record('m-lost-record');
+  await outbox.begin(q, T0);
+  const [recovery] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 1);
+  await redis.del(keys.message(0, 'm-lost-record'));
+  assert.equal(await outbox.retry(recovery!, T0 + GRACE + 100), true);
+  const [recovered] = await outbox.leaseRecoveries('old', 0, 10, T0 + GRACE + 100);
+  assert.deepEqual([recovered?.record.message.id, recovered?.attempt], ['m-lost-record', 1], 'begun again with its try counted');
+});
+
 test('redis: consumer groups Redis lost are created again, and the commits that met their loss are sent again', async () => {
   const migration = `nogroup-${migrations++}`;
   const keys = new RedisKeys(migration);

@@ -90,6 +90,8 @@ export class MemoryOutbox implements Outbox {
     if (!entry) return DONE;
     this.unconfirmed.delete(record.message.id);
     entry.receipt = receipt;
+    // As in Redis, the window starts at the commit (a message may have been owed a long time).
+    entry.expiresAt = this.clock() + this.options.dedupeWindowMs;
     if (record.secondary) {
       const key = this.sequence++;
       this.queues[record.secondary].set(key, { key, record, attempt: 0, dueAt: 0 });

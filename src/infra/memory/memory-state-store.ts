@@ -15,8 +15,9 @@ export class MemoryStateStore implements StateStore {
     return this.state;
   }
 
-  async compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult> {
+  async compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry, options: { unlessLossNoted?: boolean } = {}): Promise<CasResult> {
     if ((this.state?.version ?? 0) !== expectedVersion) return { ok: false, current: this.state };
+    if (expectedVersion === 0 && options.unlessLossNoted && this.loss) return { ok: false, current: null, lossNoted: true };
     this.state = next;
     this.entries.push({ id: `${Date.now()}-${this.sequence++}`, ...audit });
     if (this.entries.length > this.auditMaxLen) this.entries.shift();

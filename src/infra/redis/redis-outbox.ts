@@ -110,7 +110,7 @@ export class RedisOutbox implements Outbox {
     // Packed as lua/begin-2.lua reads it: four '\n'-ended fields per message.
     let packed = '';
     for (const { record, now } of batch) {
-      packed += `${record.message.id}\n${record.primary}\np|${fingerprint(record)}|0|${JSON.stringify(record)}\n${now + inflightGraceMs}\n`;
+      packed += `${record.message.id}\n${record.primary}\n${pendingRecord(record, 0)}\n${now + inflightGraceMs}\n`;
     }
     const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.messagePrefix(shard), packed);
     return batch.map(({ record }, i) => beginResult(record.message.id, out[i]));
@@ -215,7 +215,9 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, inflightGraceMs } = this.options;
     const id = record.message.id;
     const shard = shardOf(id, this.shards);
-    const handed = (await redis.handOverIntent(keys.intents(shard, record.primary), id, begunAt + inflightGraceMs, dueAt)) === 1;
+    const handed = (await redis.handOverIntent(
+      keys.intents(shard, record.primary), keys.message(shard, id), id, begunAt + inflightGraceMs, dueAt, pendingRecord(record, 0),
+    )) === 1;
     if (!handed) this.options.onFenced?.('hand_over', 1);
     return handed;
   }
@@ -282,7 +284,8 @@ export class RedisOutbox implements Outbox {
     if (at.reclaim >= 0) {
       // A takeover finds our own claimed writes too once they idle past the lease: they are ours already.
       const reclaimed = (results[at.reclaim]![1] as [string, StreamRows])[1] ?? [];
-      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !writes.some((w) => w.ref === ref)));
+      const taken = new Set(writes.map((w) => w.ref));
+      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !taken.has(ref)));
     }
     if (at.read >= 0) rows.push(...((results[at.read]![1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
     for (const [ref, fields] of rows) {
@@ -317,21 +320,12 @@ export class RedisOutbox implements Outbox {
   async leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const { redis, keys } = this.options;
     const lease = now + this.leaseMs;
-    const ids = await redis.leaseIntents(keys.intents(shard, side), now, max, lease);
-    if (ids.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.get(keys.message(shard, id));
-    const rows = (await pipeline.exec()) ?? [];
+    const out = await redis.leaseIntents(keys.intents(shard, side), now, max, lease, keys.messagePrefix(shard));
     const writes: OwedWrite[] = [];
-    const strays: string[] = [];
-    rows.forEach(([err, value], i) => {
-      if (err) return;
-      const pending = parsePending(value);
-      if (pending) writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: ids[i]!, lease });
-      else strays.push(ids[i]!);
-    });
-    // An intent whose record is gone or committed (Redis lost part of its data) owes nothing.
-    if (strays.length > 0) await redis.zrem(keys.intents(shard, side), ...strays);
+    for (let i = 0; i + 1 < out.length; i += 2) {
+      const pending = parsePending(out[i + 1]);
+      if (pending) writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: out[i]!, lease });
+    }
     return writes;
   }
 
@@ -374,8 +368,9 @@ export class RedisOutbox implements Outbox {
   }
 
   /**
-   * An XACK that acks fewer entries than it names met writes another instance had taken over
-   * (and will settle itself) or had settled: a fence held; the write reached its side either way.
+   * An XACK that acks fewer entries than it names met writes already acked (another instance that
+   * had taken them over settled them first) or that Redis lost; the write reached its side either
+   * way. XACK does not check who holds an entry, so this counts settled writes, not refusals.
    */
   private checkAcks(results: Array<[Error | null, unknown]>, sizes: number[]): void {
     let fenced = 0;
@@ -402,7 +397,9 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, consumer } = this.options;
     let done: boolean;
     if (write.kind === 'recovery') {
-      done = (await redis.retryIntent(keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt, write.lease ?? -1)) === 1;
+      done = (await redis.retryIntent(
+        keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt, write.lease ?? -1, pendingRecord(write.record, write.attempt + 1),
+      )) === 1;
     } else {
       const stream = keys.outbox(write.shard, write.side);
       done = (await redis.retryWrite(stream, keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref, dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`, consumer)) === 1;
@@ -418,7 +415,7 @@ export class RedisOutbox implements Outbox {
     if (write.kind === 'recovery') {
       done = (await redis.deadLetterIntent(
         keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), keys.deadLetters(write.shard, write.side),
-        write.ref, deadLetterMaxLen, attempts, reason, now, write.lease ?? -1,
+        write.ref, deadLetterMaxLen, attempts, reason, now, write.lease ?? -1, JSON.stringify(write.record), fingerprint(write.record),
       )) === 1;
     } else {
       const stream = keys.outbox(write.shard, write.side);
@@ -532,6 +529,11 @@ export class RedisOutbox implements Outbox {
       logger.warn({ err: { message: (err as Error).message }, writes }, 'could not hand back leased writes; other instances take them after the lease');
     }
   }
+}
+
+/** A pending dedupe record as lua/begin-2.lua writes it, for scripts that begin a message again after Redis lost it. */
+function pendingRecord(record: OutboxRecord, tries: number): string {
+  return `p|${fingerprint(record)}|${tries}|${JSON.stringify(record)}`;
 }
 
 function isNoGroup(err: unknown): boolean {

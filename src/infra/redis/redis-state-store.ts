@@ -30,12 +30,13 @@ export class RedisStateStore implements StateStore {
     return json ? parseState(json) : null;
   }
 
-  async compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult> {
+  async compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry, options: { unlessLossNoted?: boolean } = {}): Promise<CasResult> {
     const { redis, keys, auditMaxLen } = this.options;
     const [ok, json] = await redis.casState(
-      keys.state, keys.audit, expectedVersion, JSON.stringify(next), JSON.stringify(audit), auditMaxLen, keys.events,
+      keys.state, keys.audit, keys.stateLoss, expectedVersion, JSON.stringify(next), JSON.stringify(audit), auditMaxLen, keys.events, options.unlessLossNoted ? '1' : '0',
     );
     if (ok === 1) return { ok: true, state: next, replication: await this.replicate() };
+    if (ok === -1) return { ok: false, current: null, lossNoted: true };
     return { ok: false, current: json ? parseState(json) : null };
   }
 

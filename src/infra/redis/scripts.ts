@@ -6,12 +6,12 @@ const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
 
 /** name → file; the number in a file's name is its key count, none = variable (first arg). */
 const SCRIPTS = {
-  casState: 'cas-state-2.lua',
+  casState: 'cas-state-3.lua',
   beginMessages: 'begin-2.lua',
   commitMessages: 'commit-4.lua',
   recommitMessages: 'recommit-2.lua',
   abortMessage: 'abort-2.lua',
-  handOverIntent: 'hand-over-1.lua',
+  handOverIntent: 'hand-over-2.lua',
   leaseIntents: 'lease-intents-1.lua',
   promoteRetries: 'promote-retries-2.lua',
   retryWrite: 'retry-2.lua',
@@ -33,7 +33,9 @@ type Arg = string | number;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    casState(state: string, audit: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string): Result<[0 | 1, string | null], Context>;
+    casState(
+      state: string, audit: string, lossNote: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string, unlessLossNoted: '0' | '1',
+    ): Result<[-1 | 0 | 1, string | null], Context>;
     beginMessages(intentsOld: string, intentsNew: string, messagePrefix: string, packed: string): Result<string[], Context>;
     commitMessages(
       intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string,
@@ -41,15 +43,17 @@ declare module 'ioredis' {
     ): Result<string[], Context>;
     recommitMessages(outboxOld: string, outboxNew: string, messagePrefix: string, windowMs: Arg, packed: string): Result<number[], Context>;
     abortMessage(message: string, intents: string, id: string, begunScore: Arg): Result<number, Context>;
-    handOverIntent(intents: string, id: string, begunScore: Arg, dueAt: Arg): Result<number, Context>;
-    leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
+    handOverIntent(intents: string, record: string, id: string, begunScore: Arg, dueAt: Arg, pending: string): Result<number, Context>;
+    leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg, messagePrefix: string): Result<string[], Context>;
     promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;
     retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string, consumer: string): Result<number, Context>;
-    retryIntent(record: string, intents: string, id: string, dueAt: Arg, lease: Arg): Result<number, Context>;
+    retryIntent(record: string, intents: string, id: string, dueAt: Arg, lease: Arg, pending: string): Result<number, Context>;
     deadLetterWrite(
       stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg, consumer: string,
     ): Result<string | null, Context>;
-    deadLetterIntent(message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg, lease: Arg): Result<number, Context>;
+    deadLetterIntent(
+      message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg, lease: Arg, record: string, fingerprint: string,
+    ): Result<number, Context>;
     redrive(dead: string, stream: string, intents: string, max: Arg, messagePrefix: string, now: Arg): Result<number, Context>;
     refreshLeases(stream: string, group: string, consumer: string, ...entryIds: string[]): Result<string[], Context>;
   }

@@ -21,7 +21,7 @@ export interface Replication {
 
 export type CasResult =
   | { ok: true; state: RolloutState; replication?: Replication }
-  | { ok: false; current: RolloutState | null };
+  | { ok: false; current: RolloutState | null; lossNoted?: true };
 
 /**
  * The versioned rollout record. Writes are compare-and-set on `version` and carry their audit
@@ -31,10 +31,11 @@ export interface StateStore {
   /** The stored state, or null when this migration has none yet. */
   read(): Promise<RolloutState | null>;
   /**
-   * Writes `next` iff the stored version is `expectedVersion` (0 = none stored yet); where the
+   * Writes `next` iff the stored version is `expectedVersion` (0 = none stored yet) and, with
+   * `unlessLossNoted`, no instance noted a loss (checked in the same atomic step); where the
    * store has replicas, answers once they have it too (or a short wait ran out: see `replication`).
    */
-  compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry): Promise<CasResult>;
+  compareAndSet(expectedVersion: number, next: RolloutState, audit: AuditEntry, options?: { unlessLossNoted?: boolean }): Promise<CasResult>;
   /** Calls `onChange` with every state another writer publishes. Returns an unsubscribe. */
   subscribe(onChange: (state: RolloutState) => void): () => void;
   /**

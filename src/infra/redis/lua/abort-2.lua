@@ -6,10 +6,12 @@
   KEYS[2] intents sorted set of the primary side
   ARGV[1] message id
   ARGV[2] the intent's score as begun (its recovery due time, ms)
-  Output: 1 if aborted, 0 if the message was committed or taken by recovery (then it stands).
+  Output: 1 if nothing is owed any more (aborted, or Redis lost the begin: then nothing was ever
+          owed), 0 if the message was committed or taken by recovery (then it stands).
 ]]
 local seen = redis.call('GET', KEYS[1])
-if not seen or string.sub(seen, 1, 1) ~= 'p' then return 0 end
+if not seen then return 1 end
+if string.sub(seen, 1, 1) ~= 'p' then return 0 end
 if tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -1,6 +1,7 @@
 --[[
   Give up on recovering an unconfirmed primary: dead-letter it on its side and forget the id.
-  Fenced: only while the intent has the score the caller's recovery lease gave it.
+  Fenced: refused while the intent has a score other than the caller's lease. If Redis lost the
+  record (a crash, a flush), the dead letter is made from the record the caller holds.
   KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
   KEYS[2] intents sorted set of the primary side
   KEYS[3] dead-letter stream of the primary side
@@ -10,20 +11,27 @@
   ARGV[4] reason
   ARGV[5] now (ms)
   ARGV[6] the caller's lease: the intent's score when it leased it (ms)
-  Output: 1 if dead-lettered, 0 if it was no longer unconfirmed or no longer the caller's.
+  ARGV[7] the caller's record JSON and ARGV[8] its content fingerprint, used if Redis lost the record
+  Output: 1 if dead-lettered, 0 if it was settled meanwhile or another instance holds it.
   The dead letter has kind 'recovery' and keeps the content fingerprint, so redrive-3.lua can
   begin it again whole: primary first, then the secondary.
 ]]
 local seen = redis.call('GET', KEYS[1])
-if not seen or string.sub(seen, 1, 1) ~= 'p' then
-  redis.call('ZREM', KEYS[2], ARGV[1])
-  return 0
+local record, fp
+if not seen then
+  record, fp = ARGV[7], ARGV[8]
+else
+  if string.sub(seen, 1, 1) ~= 'p' then
+    redis.call('ZREM', KEYS[2], ARGV[1])
+    return 0
+  end
+  local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+  if score and tonumber(score) ~= tonumber(ARGV[6]) then return 0 end
+  local fpEnd = string.find(seen, '|', 3, true)
+  local triesEnd = string.find(seen, '|', fpEnd + 1, true)
+  record, fp = string.sub(seen, triesEnd + 1), string.sub(seen, 3, fpEnd - 1)
 end
-if tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1])) ~= tonumber(ARGV[6]) then return 0 end
-local fpEnd = string.find(seen, '|', 3, true)
-local triesEnd = string.find(seen, '|', fpEnd + 1, true)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'r', string.sub(seen, triesEnd + 1), 'a', ARGV[3], 'why', ARGV[4], 'at', ARGV[5],
-  'k', 'recovery', 'fp', string.sub(seen, 3, fpEnd - 1))
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'r', record, 'a', ARGV[3], 'why', ARGV[4], 'at', ARGV[5], 'k', 'recovery', 'fp', fp)
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1

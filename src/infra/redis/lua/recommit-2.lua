@@ -19,8 +19,10 @@ local out = {}
 for id in field do
   local primary, secondary, version, acceptedAt, fp, record = field(), field(), field(), field(), field(), field()
   local receipt = 'c|' .. fp .. '|0|' .. primary .. '|' .. secondary .. '|' .. version .. '|' .. acceptedAt
-  if redis.call('SET', prefix .. id, receipt, 'NX', 'PX', window) then
+  -- Queue first: if the XADD fails, nothing is written and a re-send finds the id still unknown.
+  if redis.call('EXISTS', prefix .. id) == 0 then
     if streams[secondary] then redis.call('XADD', streams[secondary], '*', 'r', record, 'a', 0) end
+    redis.call('SET', prefix .. id, receipt, 'PX', window)
     out[#out + 1] = 1
   else
     out[#out + 1] = 0

@@ -19,8 +19,10 @@ for _, row in ipairs(rows) do
   local fields = row[2]
   for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
   if f.k == 'recovery' then
-    local id = cjson.decode(f.r).message.id
-    if redis.call('SET', prefix .. id, 'p|' .. (f.fp or '-') .. '|0|' .. f.r, 'NX') then
+    -- A letter whose record does not parse is left out rather than block every later redrive.
+    local ok, record = pcall(cjson.decode, f.r or '')
+    local id = ok and type(record) == 'table' and type(record.message) == 'table' and record.message.id
+    if type(id) == 'string' and redis.call('SET', prefix .. id, 'p|' .. (f.fp or '-') .. '|0|' .. f.r, 'NX') then
       redis.call('ZADD', KEYS[3], now, id)
     end
   elseif f.r then
