@@ -12,7 +12,12 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { Type, type FastifyPluginAsyncTypebox, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Conversation, OutboundMessage } from '../domain/message.js';
+import type { OutboundMessage } from '../domain/message.js';
+import { Dataset } from './dataset/dataset.js';
+import { contentDigest, describeDataset } from './dataset/dataset-digest.js';
+import { DATASET_SPEC_KEYS, DatasetSpecError, type DatasetSpec } from './dataset/dataset-spec.js';
+import { exportRoutes } from './legacy-im-export-routes.js';
+import { LegacyImReadModel } from './legacy-im-read-model.js';
 import { LegacyImStore } from './legacy-im-store.js';
 
 /** Faults the simulated server can be told to have at run time. */
@@ -33,6 +38,16 @@ export interface SimFaults {
    * holds. `latencyMs` instead waits before anything is handled.
    */
   replyDelayMs: number;
+  /** Share of contract reads (every GET but /health) answered with `readStatus`, 0..1. */
+  readErrorRate: number;
+  /** The status of an injected read failure. */
+  readStatus: number;
+}
+
+/** Contract reads (every GET but /health) and how many of them got an injected failure. */
+export interface SimReadStats {
+  reads: number;
+  readFailuresInjected: number;
 }
 
 export interface SimStats {
@@ -51,8 +66,10 @@ export interface LegacyImServerOptions {
   /** Reported by /health, to tell two sims apart. */
   name?: string;
   logger?: FastifyServerOptions['logger'];
-  /** Source of randomness for `errorRate` (tests pass a fixed one). */
+  /** Source of randomness for `errorRate` and `readErrorRate` (tests pass a fixed one). */
   random?: () => number;
+  /** The generated past the read routes serve (docs/legacy-rest-contract.md, "Export"); default: none. */
+  dataset?: Partial<DatasetSpec>;
 }
 
 export type LegacyImServer = FastifyInstance<
@@ -63,8 +80,9 @@ export type LegacyImServer = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false, replyDelayMs: 0 };
+const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false, replyDelayMs: 0, readErrorRate: 0, readStatus: 503 };
 const MAX_LIMIT = 1000;
+const MAX_ID_IN_PATH = 256 * 9;
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const PeerSchema = Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('channel')]), id: Id });
@@ -92,8 +110,14 @@ const PutReply = Type.Object({ id: Type.String(), created: Type.Boolean() });
 const HistoryQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 50 }),
   before: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** A cursor from the previous page's `next`, or `start`: pages oldest first. */
+  after: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
 });
-const HistoryReply = Type.Object({ messages: Type.Array(MessageSchema) });
+const HistoryReply = Type.Object({
+  messages: Type.Array(MessageSchema),
+  /** Only with `after`: the cursor of the next page, null at the end. */
+  next: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
+});
 const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 const FaultsSchema = Type.Object({
   latencyMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
@@ -102,6 +126,8 @@ const FaultsSchema = Type.Object({
   status: Type.Integer({ minimum: 400, maximum: 599 }),
   failAfterStore: Type.Boolean(),
   replyDelayMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+  readErrorRate: Type.Number({ minimum: 0, maximum: 1 }),
+  readStatus: Type.Integer({ minimum: 400, maximum: 599 }),
 });
 const FaultsPatch = Type.Partial(FaultsSchema, { additionalProperties: false });
 const StatsSchema = Type.Object({
@@ -111,12 +137,26 @@ const StatsSchema = Type.Object({
   failuresInjected: Type.Integer(),
 });
 
+/** Range checks are the Dataset's, so that an error names the field and its bounds. */
+const DatasetBody = Type.Partial(
+  Type.Object({
+    seed: Type.Integer(),
+    users: Type.Integer(),
+    messages: Type.Integer(),
+    groups: Type.Integer(),
+    peersPerUser: Type.Integer(),
+    maxGroupSize: Type.Integer(),
+  }),
+);
+
 /** Mutable run-time state shared by the contract routes and the control API. */
 interface SimState {
   faults: SimFaults;
   duplicatesSuppressed: number;
   puts: number;
   failuresInjected: number;
+  reads: number;
+  readFailuresInjected: number;
 }
 
 /**
@@ -125,13 +165,17 @@ interface SimState {
  */
 export function buildLegacyImServer(options: LegacyImServerOptions = {}): LegacyImServer {
   const { store, load } = LegacyImStore.open(options.dataFile);
-  const app: LegacyImServer = Fastify({ logger: options.logger ?? false }).withTypeProvider<TypeBoxTypeProvider>();
+  // Ids are up to 256 characters, percent-encoded up to 9 characters each: fastify's default (100) would answer 414.
+  const app: LegacyImServer = Fastify({ logger: options.logger ?? false, maxParamLength: MAX_ID_IN_PATH }).withTypeProvider<TypeBoxTypeProvider>();
   if (load.skipped > 0) app.log.warn({ dataFile: options.dataFile, ...load }, 'skipped unreadable lines in the data file');
 
-  const state: SimState = { faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0 };
+  const state: SimState = { faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, reads: 0, readFailuresInjected: 0 };
+  const initialDataset = new Dataset(options.dataset);
   const deps: RouteDeps = {
     store,
     state,
+    model: new LegacyImReadModel(store, initialDataset),
+    initialDataset,
     name: options.name ?? 'legacy-im',
     random: options.random ?? Math.random,
     authorization: options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${options.apiKey}`),
@@ -150,13 +194,17 @@ export function buildLegacyImServer(options: LegacyImServerOptions = {}): Legacy
 interface RouteDeps {
   store: LegacyImStore;
   state: SimState;
+  /** The generated past merged with the live store: what every read answers from. */
+  model: LegacyImReadModel;
+  /** What POST /_sim/reset goes back to. */
+  initialDataset: Dataset;
   name: string;
   random: () => number;
   /** The whole expected Authorization header, or undefined when no key is required. */
   authorization: Buffer | undefined;
 }
 
-const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, name, random, authorization }) => {
+const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, model, name, random, authorization }) => {
   // Hooks registered here are encapsulated: they guard the contract routes and never /_sim.
   app.addHook('onRequest', async (request, reply) => {
     if (request.method === 'PUT') state.puts++;
@@ -168,6 +216,14 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
     }
     if (authorization !== undefined && !authorized(request.headers.authorization, authorization)) {
       return reply.code(401).send(errorBody('unauthorized', 'missing or wrong bearer token'));
+    }
+    if (request.method === 'GET' && request.routeOptions.url !== '/health') {
+      state.reads++;
+      const { readErrorRate, readStatus } = state.faults;
+      if (readErrorRate > 0 && random() < readErrorRate) {
+        state.readFailuresInjected++;
+        return reply.code(readStatus).send(errorBody('injected', `injected read failure (HTTP ${readStatus})`));
+      }
     }
     return undefined;
   });
@@ -192,7 +248,8 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
 
       const message: OutboundMessage = { id, from: body.from, to: { type: body.to.type, id: body.to.id }, payload: body.payload, sentAt: body.sentAt };
       if (body.kind !== undefined) message.kind = body.kind;
-      const created = store.add(message);
+      // An id of the generated past is already held: the first copy wins, as for any stored id.
+      const created = !model.isGenerated(id) && store.add(message);
       if (!created) state.duplicatesSuppressed++;
       if (replyDelayMs > 0) await sleep(replyDelayMs);
 
@@ -204,17 +261,19 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
   app.get(
     '/v1/conversations/user/:a/:b/messages',
     { schema: { params: Type.Object({ a: Id, b: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } } },
-    async (request) => history(store, { type: 'user', a: request.params.a, b: request.params.b }, request.query),
+    async (request) => model.history({ type: 'user', a: request.params.a, b: request.params.b }, request.query),
   );
 
   app.get(
     '/v1/conversations/channel/:id/messages',
     { schema: { params: Type.Object({ id: Id }), querystring: HistoryQuery, response: { 200: HistoryReply } } },
-    async (request) => history(store, { type: 'channel', id: request.params.id }, request.query),
+    async (request) => model.history({ type: 'channel', id: request.params.id }, request.query),
   );
+
+  await app.register(exportRoutes, { model });
 };
 
-const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state }) => {
+const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, model, initialDataset }) => {
   app.get('/faults', { schema: { response: { 200: FaultsSchema } } }, async () => state.faults);
 
   app.post(
@@ -252,19 +311,43 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, sta
     messages: store.payloads(),
   }));
 
+  app.get('/reads', async (): Promise<SimReadStats> => ({ reads: state.reads, readFailuresInjected: state.readFailuresInjected }));
+
+  app.get('/dataset', async () => describeDataset(model.dataset));
+
+  app.post(
+    '/dataset',
+    {
+      schema: { body: DatasetBody },
+      preValidation: async (request, reply) => {
+        const body: unknown = request.body;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+        const unknown = Object.keys(body).filter((key) => !(DATASET_SPEC_KEYS as readonly string[]).includes(key));
+        if (unknown.length > 0) return reply.code(400).send(errorBody('bad_request', `unknown dataset field: ${unknown.join(', ')}`));
+        return undefined;
+      },
+    },
+    async (request) => {
+      model.use(new Dataset(request.body));
+      return describeDataset(model.dataset);
+    },
+  );
+
+  // Walks every generated item: flat memory, but linear in the size (seconds per million messages).
+  app.get('/dataset/content-digest', async () => contentDigest(model.dataset));
+
   app.post('/reset', async () => {
     store.clear();
+    model.use(initialDataset);
     state.faults = { ...NO_FAULTS };
     state.duplicatesSuppressed = 0;
     state.puts = 0;
     state.failuresInjected = 0;
+    state.reads = 0;
+    state.readFailuresInjected = 0;
     return { ok: true };
   });
 };
-
-function history(store: LegacyImStore, conversation: Conversation, query: Static<typeof HistoryQuery>): Static<typeof HistoryReply> {
-  return { messages: store.history(conversation, query.limit, query.before) };
-}
 
 function injectedFailure(reply: FastifyReply, state: SimState, status: number): FastifyReply {
   state.failuresInjected++;
@@ -282,6 +365,7 @@ function errorBody(code: string, message: string): Static<typeof ErrorReply> {
 }
 
 function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof DatasetSpecError) return reply.code(400).send(errorBody(error.code, error.message));
   if (error.validation) return reply.code(400).send(errorBody('bad_request', error.message));
   const status = error.statusCode ?? 500;
   if (status < 500) return reply.code(status).send(errorBody(error.code ?? 'bad_request', error.message));

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DatasetSpec } from './dataset/dataset-spec.js';
 import { buildLegacyImServer, type LegacyImServer } from './legacy-im-app.js';
 
 /** After this long, a graceful stop drops the connections still open (slow injected replies). */
@@ -12,6 +13,12 @@ interface CliOptions {
   name: string;
   logLevel: string;
   exitWithStdin: boolean;
+  seed?: number;
+  users?: number;
+  messages?: number;
+  groups?: number;
+  peersPerUser?: number;
+  maxGroupSize?: number;
 }
 
 const program = new Command('legacy-im-server')
@@ -33,7 +40,28 @@ const program = new Command('legacy-im-server')
       .choices(['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
       .default('warn'),
   )
-  .option('--exit-with-stdin', 'exit when stdin closes, so a harness that dies leaves no orphan behind', false);
+  .option('--exit-with-stdin', 'exit when stdin closes, so a harness that dies leaves no orphan behind', false)
+  .option('--seed <n>', 'seed of the generated past (the same seed and sizes give the same data)', parseCount)
+  .option('--users <n>', 'users of the generated past (default 0: no generated past)', parseCount)
+  .option('--messages <n>', 'messages of the generated past, over all conversations', parseCount)
+  .option('--groups <n>', 'groups (channels) of the generated past', parseCount)
+  .option('--peers-per-user <n>', 'each user has 2 × n possible peers (default 8)', parseCount)
+  .option('--max-group-size <n>', 'members of the largest group (default 5000, at most --users)', parseCount);
+
+/** A non-negative integer; its range is checked with the rest of the dataset spec. */
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('must be a non-negative integer');
+  return Number(value);
+}
+
+function datasetOptions(options: CliOptions): Partial<DatasetSpec> {
+  const spec: Partial<DatasetSpec> = {};
+  for (const key of ['seed', 'users', 'messages', 'groups', 'peersPerUser', 'maxGroupSize'] as const) {
+    const value = options[key];
+    if (value !== undefined) spec[key] = value;
+  }
+  return spec;
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -56,6 +84,7 @@ async function main(): Promise<void> {
       apiKey: options.apiKey,
       dataFile: options.data,
       name: options.name,
+      dataset: datasetOptions(options),
       logger: { level: options.logLevel, stream: process.stderr },
     });
   } catch (err) {

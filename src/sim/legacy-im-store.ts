@@ -16,6 +16,10 @@ export interface StoreLoadResult {
 export class LegacyImStore {
   private readonly byId = new Map<string, OutboundMessage>();
   private readonly byConversation = new Map<string, OutboundMessage[]>();
+  /** Every conversation in the order its first message arrived, so a listing can resume by position. */
+  private readonly conversationOrder: Array<{ conversation: Conversation; messages: OutboundMessage[] }> = [];
+  /** The user conversations each user takes part in. */
+  private readonly byUser = new Map<string, Conversation[]>();
   private fd: number | undefined;
 
   private constructor(readonly dataFile: string | undefined) {}
@@ -51,6 +55,25 @@ export class LegacyImStore {
     return list.slice(Math.max(0, end - limit), end);
   }
 
+  /** The messages of `conversation`, sorted by (sentAt, id); read-only: the store keeps appending to it. */
+  messagesOf(conversation: Conversation): readonly OutboundMessage[] {
+    return this.byConversation.get(conversationKey(conversation)) ?? NO_MESSAGES;
+  }
+
+  get conversationCount(): number {
+    return this.conversationOrder.length;
+  }
+
+  /** The conversation whose first message was the `position`-th to start one (0-based). */
+  conversationAt(position: number): { conversation: Conversation; messages: readonly OutboundMessage[] } | undefined {
+    return this.conversationOrder[position];
+  }
+
+  /** The user conversations `userId` takes part in, in the order they started. */
+  userConversationsOf(userId: string): readonly Conversation[] {
+    return this.byUser.get(userId) ?? NO_CONVERSATIONS;
+  }
+
   ids(): string[] {
     return Array.from(this.byId.keys());
   }
@@ -64,6 +87,8 @@ export class LegacyImStore {
   clear(): void {
     this.byId.clear();
     this.byConversation.clear();
+    this.conversationOrder.length = 0;
+    this.byUser.clear();
     if (this.fd !== undefined) ftruncateSync(this.fd, 0);
   }
 
@@ -96,7 +121,9 @@ export class LegacyImStore {
     const key = messageConversationKey(message);
     const list = this.byConversation.get(key);
     if (list === undefined) {
-      this.byConversation.set(key, [message]);
+      const messages = [message];
+      this.byConversation.set(key, messages);
+      this.remember(messageConversation(message), messages);
       return;
     }
     // Sends arrive almost in time order, so the common case is a push.
@@ -104,6 +131,23 @@ export class LegacyImStore {
     if (last === undefined || compare(last, message) <= 0) list.push(message);
     else list.splice(firstAfter(list, message), 0, message);
   }
+
+  private remember(conversation: Conversation, messages: OutboundMessage[]): void {
+    this.conversationOrder.push({ conversation, messages });
+    if (conversation.type === 'channel') return;
+    for (const user of conversation.a === conversation.b ? [conversation.a] : [conversation.a, conversation.b]) {
+      const list = this.byUser.get(user);
+      if (list === undefined) this.byUser.set(user, [conversation]);
+      else list.push(conversation);
+    }
+  }
+}
+
+const NO_MESSAGES: readonly OutboundMessage[] = [];
+const NO_CONVERSATIONS: readonly Conversation[] = [];
+
+function messageConversation(message: OutboundMessage): Conversation {
+  return message.to.type === 'channel' ? { type: 'channel', id: message.to.id } : { type: 'user', a: message.from, b: message.to.id };
 }
 
 function compare(x: OutboundMessage, y: OutboundMessage): number {
