@@ -2,6 +2,7 @@ import type { Conversation, OutboundMessage } from '../domain/message.js';
 import { BadCursorError, NotFoundError, decodeCursor, encodeCursor } from './cursor.js';
 import type { Block, Contact, Dataset, GeneratedConversation, Group, Member, Settings, User } from './dataset/dataset.js';
 import type { LegacyImStore } from './legacy-im-store.js';
+import { compareMessages, firstAtOrAfter } from './message-order.js';
 
 export interface Page<T> {
   items: T[];
@@ -216,7 +217,7 @@ export class LegacyImReadModel {
         const g = gi > 0 ? (generated as GeneratedConversation).messageAt(gi - 1) : undefined;
         const l = li > 0 ? (live[li - 1] as OutboundMessage) : undefined;
         if (g === undefined && l === undefined) break;
-        if (l === undefined || (g !== undefined && compare(g, l) > 0)) {
+        if (l === undefined || (g !== undefined && compareMessages(g, l) > 0)) {
           newest.push(g as OutboundMessage);
           gi--;
         } else {
@@ -241,7 +242,7 @@ export class LegacyImReadModel {
       while (li < liveEnd && shadowed(live[li] as OutboundMessage)) li++;
       const l = li < liveEnd ? (live[li] as OutboundMessage) : undefined;
       if ((g === undefined && l === undefined) || messages.length === limit) break;
-      if (l === undefined || (g !== undefined && compare(g, l) < 0)) {
+      if (l === undefined || (g !== undefined && compareMessages(g, l) < 0)) {
         messages.push(g as OutboundMessage);
         gi++;
         g = gi < genEnd ? (generated as GeneratedConversation).messageAt(gi) : undefined;
@@ -351,20 +352,7 @@ function compareKey(x: { type: string; id: string }, y: { type: string; id: stri
   return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
 }
 
-function compare(x: OutboundMessage, y: OutboundMessage): number {
-  return x.sentAt - y.sentAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-}
 
-function firstAtOrAfter(list: readonly OutboundMessage[], time: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as OutboundMessage).sentAt < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Index of the first message that sorts after (time, id). */
 function firstAfterKey(list: readonly OutboundMessage[], time: number, id: string): number {

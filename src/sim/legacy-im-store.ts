@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Conversation, OutboundMessage } from '../domain/message.js';
+import { compareMessages, firstAtOrAfter } from './message-order.js';
 
 /** What reloading the data file found; skipped lines are torn or foreign writes. */
 export interface StoreLoadResult {
@@ -128,7 +129,7 @@ export class LegacyImStore {
     }
     // Sends arrive almost in time order, so the common case is a push.
     const last = list[list.length - 1];
-    if (last === undefined || compare(last, message) <= 0) list.push(message);
+    if (last === undefined || compareMessages(last, message) <= 0) list.push(message);
     else list.splice(firstAfter(list, message), 0, message);
   }
 
@@ -150,21 +151,7 @@ function messageConversation(message: OutboundMessage): Conversation {
   return message.to.type === 'channel' ? { type: 'channel', id: message.to.id } : { type: 'user', a: message.from, b: message.to.id };
 }
 
-function compare(x: OutboundMessage, y: OutboundMessage): number {
-  return x.sentAt - y.sentAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-}
 
-/** Index of the first message sent at or after `time`. */
-function firstAtOrAfter(list: readonly OutboundMessage[], time: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as OutboundMessage).sentAt < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Index of the first message that sorts after `message`. */
 function firstAfter(list: readonly OutboundMessage[], message: OutboundMessage): number {
@@ -172,7 +159,7 @@ function firstAfter(list: readonly OutboundMessage[], message: OutboundMessage):
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compare(list[mid] as OutboundMessage, message) <= 0) lo = mid + 1;
+    if (compareMessages(list[mid] as OutboundMessage, message) <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
