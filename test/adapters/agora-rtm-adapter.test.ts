@@ -359,7 +359,11 @@ describe('AgoraRtmAdapter with the real agora-rtm-sdk, offline', () => {
     assert.match(health.detail ?? '', /invalid token \(-10005: Invalid token\.\)/);
 
     assert.equal(typeof (globalThis as { window?: unknown }).window, 'undefined');
-    assert.ok(logged.some((line) => line.includes('Agora-SDK')), 'SDK console went to the logger');
+    // The SDK's console lines cross from the worker as messages and may trail its answer: wait for them, bounded.
+    for (const deadline = Date.now() + 3_000; !logged.some((line) => line.includes('Agora-SDK')) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(logged.some((line) => line.includes('Agora-SDK')), `SDK console went to the logger (got ${logged.length} lines: ${logged.slice(0, 3).join(' | ')})`);
     await adapter.close();
     process.stdout.write = write;
     assert.ok(!stdout.some((chunk) => chunk.includes('Agora-SDK')), 'no Agora-SDK line on stdout');
