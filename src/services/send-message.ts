@@ -130,7 +130,7 @@ export class SendMessage {
     const messageId = record.message.id;
     const unknown = !(cause instanceof Error && NOT_SENT_TO_REDIS.test(cause.message));
     const message = unknown
-      ? `the outbox (Redis) did not answer in time: message ${messageId} may or may not have been accepted; retry with the same id (it is never delivered twice)`
+      ? `the outbox (Redis) failed after the append was sent: message ${messageId} may or may not have been accepted; retry with the same id (it is never delivered twice)`
       : `the outbox (Redis) is unreachable, so message ${messageId} was not accepted; retry shortly with the same id`;
     return new OutboxUnavailableError(message, { retryAfterSeconds: 1, cause, details: { messageId, outcome: unknown ? 'unknown' : 'not_accepted' } });
   }

@@ -128,9 +128,7 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, logger, consumer, dedupeWindowMs } = this.options;
     const streams = { old: keys.outbox(shard, 'old'), new: keys.outbox(shard, 'new') };
     let packed = '';
-    for (const { record, receipt } of batch) {
-      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
-    }
+    for (const pending of batch) packed += commitFields(pending);
     const claim = (side: Side): '0' | '1' => (this.claimed.size(streams[side]) < CLAIM_CAP ? '1' : '0');
     let out: string[];
     try {
@@ -154,12 +152,12 @@ export class RedisOutbox implements Outbox {
     batch.forEach((pending, i) => {
       const ref = out[i];
       if (ref === '?') lost.push(pending);
-      else if (ref && pending.record.secondary) this.claim(streams[pending.record.secondary], { side: pending.record.secondary, shard, kind: 'secondary', record: pending.record, attempt: 0, ref }, now);
+      else if (ref && pending.record.secondary) this.claimed.add(streams[pending.record.secondary], { side: pending.record.secondary, shard, kind: 'secondary', record: pending.record, attempt: 0, ref }, now);
     });
     for (let i = batch.length; i + 3 < out.length; i += 4) {
       const side = out[i] as Side;
       const write = owedFromEntry(side, shard, out[i + 1]!, out[i + 2], Number(out[i + 3]));
-      if (write) this.claim(streams[side], write, now);
+      if (write) this.claimed.add(streams[side], write, now);
     }
     if (lost.length > 0) await this.recommit(shard, lost);
     return batch.map(() => undefined);
@@ -169,9 +167,7 @@ export class RedisOutbox implements Outbox {
   private async recommit(shard: number, batch: PendingCommit[]): Promise<void> {
     const { redis, keys, logger, dedupeWindowMs } = this.options;
     let packed = '';
-    for (const { record, receipt } of batch) {
-      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n${fingerprint(record)}\n${JSON.stringify(record)}\n`;
-    }
+    for (const pending of batch) packed += `${commitFields(pending)}${fingerprint(pending.record)}\n${JSON.stringify(pending.record)}\n`;
     try {
       const out = await redis.recommitMessages(keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), dedupeWindowMs, packed);
       logger.warn({ count: batch.length, recommitted: out.filter((n) => n === 1).length, shard }, 'outbox had lost these messages (a Redis crash or flush): recorded them again from this instance');
@@ -196,10 +192,6 @@ export class RedisOutbox implements Outbox {
     const again = this.waiting;
     this.waiting = [];
     return Promise.all(again.map((pending) => this.commits.add(shardOf(pending.record.message.id, this.shards), pending)));
-  }
-
-  private claim(stream: string, write: OwedWrite, now: number): void {
-    this.claimed.add(stream, write, now);
   }
 
   async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
@@ -529,6 +521,11 @@ export class RedisOutbox implements Outbox {
       logger.warn({ err: { message: (err as Error).message }, writes }, 'could not hand back leased writes; other instances take them after the lease');
     }
   }
+}
+
+/** A commit's five packed fields (lua/commit-4.lua, and the first five of lua/recommit-2.lua): id, sides, and the receipt. */
+function commitFields({ record, receipt }: PendingCommit): string {
+  return `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
 }
 
 /** A pending dedupe record as lua/begin-2.lua writes it, for scripts that begin a message again after Redis lost it. */
