@@ -104,6 +104,12 @@ export class StateView {
     return this.state;
   }
 
+  /** The store has a record again (or still): clears a `missing` noted before. */
+  private found(): void {
+    if (this.recordMissing) this.options.telemetry.stateFound();
+    this.recordMissing = false;
+  }
+
   private noteMissing(): void {
     if (this.recordMissing) return;
     this.recordMissing = true;
@@ -122,11 +128,12 @@ export class StateView {
    */
   accept(state: RolloutState, fromStore = true): void {
     const previous = this.state;
-    if (this.recordMissing) this.options.telemetry.stateFound();
-    this.recordMissing = false;
     if (previous) {
       const relation = relateState(previous, state);
-      if (relation === 'same') return;
+      if (relation === 'same') {
+        this.found();
+        return;
+      }
       if (relation !== 'newer') {
         if (!fromStore) {
           void this.refresh().catch(() => undefined);
@@ -140,6 +147,7 @@ export class StateView {
         );
       }
     }
+    this.found();
     this.state = state;
     this.adopted++;
     this.syncedAt = this.clock();
