@@ -181,6 +181,28 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    migrate: Type.Object(
+      {
+        requireVerified: Type.Boolean({ default: false, description: 'A user enters the new cohort only once `cutover migrate verify` found all their data on new' }),
+        pageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 500, description: 'Items read from the old side per call' }),
+        concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Users, groups or conversations one instance moves at once' }),
+        leaseTimeout: Duration('30s', 'A unit of work held by an instance that stopped answering is taken over after this'),
+        oldReadsPerSecond: Type.Number({ minimum: 0, default: 0, description: 'Fleet-wide limit on migration reads of the old side; 0 = none' }),
+        newWritesPerSecond: Type.Number({ minimum: 0, default: 0, description: "Fleet-wide limit on migration writes to the new side; 0 = the side's own known limit only" }),
+        consistency: Type.Object(
+          {
+            sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Share of history reads also read from the compared side, off the request path, and compared by id' }),
+            mode: Type.Union([Type.Literal('other-side'), Type.Literal('same-side')], {
+              default: 'other-side',
+              description: 'other-side compares the side that served the read with the other one; same-side reads the serving side twice (A/A), which measures the noise',
+            }),
+            maxInFlight: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'Comparisons running at once; a read past it is not sampled' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     admin: Type.Object(
       {
         tokens: Type.Array(AdminToken, { default: [] }),

@@ -12,7 +12,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type EnvParser = 'string' | 'int' | 'bool' | 'json' | 'tokens' | 'api-tokens';
+type EnvParser = 'string' | 'int' | 'number' | 'bool' | 'json' | 'tokens' | 'api-tokens';
 
 /** Environment overrides: each names one config key, so an error can name the variable. */
 export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: EnvParser }> = [
@@ -44,6 +44,14 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_GUARD_MIN_SAMPLES', path: 'guard.minSamples', parse: 'int' },
   { env: 'CUTOVER_GUARD_WEBHOOKS', path: 'guard.webhooks', parse: 'json' },
   { env: 'CUTOVER_PLAN', path: 'plan', parse: 'json' },
+  { env: 'CUTOVER_MIGRATE_REQUIRE_VERIFIED', path: 'migrate.requireVerified', parse: 'bool' },
+  { env: 'CUTOVER_MIGRATE_PAGE_SIZE', path: 'migrate.pageSize', parse: 'int' },
+  { env: 'CUTOVER_MIGRATE_CONCURRENCY', path: 'migrate.concurrency', parse: 'int' },
+  { env: 'CUTOVER_MIGRATE_LEASE_TIMEOUT', path: 'migrate.leaseTimeout', parse: 'string' },
+  { env: 'CUTOVER_MIGRATE_OLD_READS_PER_SECOND', path: 'migrate.oldReadsPerSecond', parse: 'number' },
+  { env: 'CUTOVER_MIGRATE_NEW_WRITES_PER_SECOND', path: 'migrate.newWritesPerSecond', parse: 'number' },
+  { env: 'CUTOVER_CONSISTENCY_SAMPLE_RATE', path: 'migrate.consistency.sampleRate', parse: 'number' },
+  { env: 'CUTOVER_CONSISTENCY_MODE', path: 'migrate.consistency.mode', parse: 'string' },
 ];
 
 /** The validated config with every duration in milliseconds. */
@@ -84,6 +92,7 @@ export interface Config {
    * anyone, which only the embedded default (no Redis) with no api.tokens does.
    */
   api: { tokens: ApiTokenConfig[]; open: boolean };
+  migrate: Omit<ConfigInput['migrate'], 'leaseTimeout'> & { leaseTimeoutMs: number };
 }
 
 export interface LoadOptions {
@@ -191,6 +200,7 @@ function resolve(input: ConfigInput): Config {
     },
     admin: { tokens: input.admin.tokens },
     api: { tokens: input.api.tokens, open: !input.redis.url && input.api.tokens.length === 0 },
+    migrate: { ...input.migrate, leaseTimeoutMs: ms('migrate.leaseTimeout', input.migrate.leaseTimeout) },
   };
   checkCoherence(config);
   return config;
@@ -326,6 +336,10 @@ function parseEnv(name: string, text: string, parse: EnvParser): unknown {
       return text;
     case 'int': {
       if (!/^-?\d+$/.test(text.trim())) throw new ConfigError(`${name}: must be a whole number; got ${JSON.stringify(text)}`);
+      return Number(text);
+    }
+    case 'number': {
+      if (text.trim() === '' || !Number.isFinite(Number(text))) throw new ConfigError(`${name}: must be a number; got ${JSON.stringify(text)}`);
       return Number(text);
     }
     case 'bool': {
