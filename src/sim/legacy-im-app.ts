@@ -17,6 +17,8 @@ import { Dataset } from './dataset/dataset.js';
 import { contentDigest, describeDataset } from './dataset/dataset-digest.js';
 import { DATASET_SPEC_KEYS, DatasetSpecError, type DatasetSpec } from './dataset/dataset-spec.js';
 import { exportRoutes } from './legacy-im-export-routes.js';
+import { importRoutes } from './legacy-im-import-routes.js';
+import { ImportedRecords } from './legacy-im-imports.js';
 import { LegacyImReadModel } from './legacy-im-read-model.js';
 import { LegacyImStore } from './legacy-im-store.js';
 
@@ -56,12 +58,19 @@ export interface SimStats {
   /** Every message PUT that reached the server, whatever it answered. */
   puts: number;
   failuresInjected: number;
+  /** Messages an import stored (it did not hold them before). */
+  imported: number;
+  /** Import items it already held by id. */
+  importDuplicates: number;
 }
 
 export interface LegacyImServerOptions {
   /** When set, contract calls need `Authorization: Bearer <apiKey>`; /_sim never does. */
   apiKey?: string;
-  /** Append-only JSON-lines file: reloaded at start, appended on every new message. */
+  /**
+   * Append-only JSON-lines file: reloaded at start, appended on every new message. Imported users
+   * and groups are journalled beside it, in `<dataFile>.imports.jsonl`.
+   */
   dataFile?: string;
   /** Reported by /health, to tell two sims apart. */
   name?: string;
@@ -83,6 +92,7 @@ export type LegacyImServer = FastifyInstance<
 const NO_FAULTS: SimFaults = { latencyMs: 0, errorRate: 0, down: false, status: 503, failAfterStore: false, replyDelayMs: 0, readErrorRate: 0, readStatus: 503 };
 const MAX_LIMIT = 1000;
 const MAX_ID_IN_PATH = 256 * 9;
+const MESSAGE_PUT = '/v1/messages/:id';
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const PeerSchema = Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('channel')]), id: Id });
@@ -135,6 +145,8 @@ const StatsSchema = Type.Object({
   duplicatesSuppressed: Type.Integer(),
   puts: Type.Integer(),
   failuresInjected: Type.Integer(),
+  imported: Type.Integer(),
+  importDuplicates: Type.Integer(),
 });
 
 /** Range checks are the Dataset's, so that an error names the field and its bounds. */
@@ -157,6 +169,8 @@ interface SimState {
   failuresInjected: number;
   reads: number;
   readFailuresInjected: number;
+  imported: number;
+  importDuplicates: number;
 }
 
 /**
@@ -168,20 +182,29 @@ export function buildLegacyImServer(options: LegacyImServerOptions = {}): Legacy
   // Ids are up to 256 characters, percent-encoded up to 9 characters each: fastify's default (100) would answer 414.
   const app: LegacyImServer = Fastify({ logger: options.logger ?? false, maxParamLength: MAX_ID_IN_PATH }).withTypeProvider<TypeBoxTypeProvider>();
   if (load.skipped > 0) app.log.warn({ dataFile: options.dataFile, ...load }, 'skipped unreadable lines in the data file');
+  const journalFile = options.dataFile === undefined ? undefined : `${options.dataFile}.imports.jsonl`;
+  const { imports, load: importsLoad } = ImportedRecords.open(journalFile);
+  if (importsLoad.skipped > 0) app.log.warn({ journalFile, ...importsLoad }, 'skipped unreadable lines in the imports journal');
 
-  const state: SimState = { faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, reads: 0, readFailuresInjected: 0 };
+  const state: SimState = {
+    faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, reads: 0, readFailuresInjected: 0, imported: 0, importDuplicates: 0,
+  };
   const initialDataset = new Dataset(options.dataset);
   const deps: RouteDeps = {
     store,
+    imports,
     state,
-    model: new LegacyImReadModel(store, initialDataset),
+    model: new LegacyImReadModel(store, initialDataset, imports),
     initialDataset,
     name: options.name ?? 'legacy-im',
     random: options.random ?? Math.random,
     authorization: options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${options.apiKey}`),
   };
 
-  app.addHook('onClose', async () => store.close());
+  app.addHook('onClose', async () => {
+    store.close();
+    imports.close();
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url}`)),
@@ -193,6 +216,7 @@ export function buildLegacyImServer(options: LegacyImServerOptions = {}): Legacy
 
 interface RouteDeps {
   store: LegacyImStore;
+  imports: ImportedRecords;
   state: SimState;
   /** The generated past merged with the live store: what every read answers from. */
   model: LegacyImReadModel;
@@ -204,10 +228,10 @@ interface RouteDeps {
   authorization: Buffer | undefined;
 }
 
-const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, model, name, random, authorization }) => {
+const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, name, random, authorization }) => {
   // Hooks registered here are encapsulated: they guard the contract routes and never /_sim.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'PUT') state.puts++;
+    if (request.routeOptions.url === MESSAGE_PUT && request.method === 'PUT') state.puts++;
     const { latencyMs, down } = state.faults;
     if (latencyMs > 0) await sleep(latencyMs);
     if (down) {
@@ -234,7 +258,7 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
   }));
 
   app.put(
-    '/v1/messages/:id',
+    MESSAGE_PUT,
     { schema: { params: Type.Object({ id: Id }), body: PutBody, response: { 200: PutReply, 201: PutReply, '4xx': ErrorReply, '5xx': ErrorReply } } },
     async (request, reply) => {
       const { id } = request.params;
@@ -271,9 +295,10 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
   );
 
   await app.register(exportRoutes, { model });
+  await app.register(importRoutes, { store, model, imports, state, random });
 };
 
-const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, state, model, initialDataset }) => {
+const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, initialDataset }) => {
   app.get('/faults', { schema: { response: { 200: FaultsSchema } } }, async () => state.faults);
 
   app.post(
@@ -300,11 +325,21 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, sta
     duplicatesSuppressed: state.duplicatesSuppressed,
     puts: state.puts,
     failuresInjected: state.failuresInjected,
+    imported: state.imported,
+    importDuplicates: state.importDuplicates,
   }));
 
   app.get('/messages', { schema: { response: { 200: Type.Object({ ids: Type.Array(Type.String()) }) } } }, async () => ({
     ids: store.ids(),
   }));
+
+  // Plants a difference for a verification to find; the generated past is a function of the seed and stays whole.
+  app.delete('/messages/:id', { schema: { params: Type.Object({ id: Id }) } }, async (request, reply) => {
+    const { id } = request.params;
+    if (model.isGenerated(id)) return reply.code(409).send(errorBody('generated', `message ${id} is of the generated past, which cannot be changed`));
+    if (!store.remove(id)) return reply.code(404).send(errorBody('not_found', `no stored message ${id}`));
+    return { id, deleted: true };
+  });
 
   // Payloads too: a caller that retried without its id shows up as one payload under two ids.
   app.get('/payloads', { schema: { response: { 200: Type.Object({ messages: Type.Array(Type.Object({ id: Type.String(), payload: Type.String() })) }) } } }, async () => ({
@@ -338,6 +373,7 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, sta
 
   app.post('/reset', async () => {
     store.clear();
+    imports.clear();
     model.use(initialDataset);
     state.faults = { ...NO_FAULTS };
     state.duplicatesSuppressed = 0;
@@ -345,6 +381,8 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, sta
     state.failuresInjected = 0;
     state.reads = 0;
     state.readFailuresInjected = 0;
+    state.imported = 0;
+    state.importDuplicates = 0;
     return { ok: true };
   });
 };

@@ -1,8 +1,10 @@
 import type { Conversation, OutboundMessage } from '../domain/message.js';
+import type { UserData } from '../domain/migration/records.js';
 import { BadCursorError, NotFoundError, decodeCursor, encodeCursor } from './cursor.js';
 import type { Block, Contact, Dataset, GeneratedConversation, Group, Member, Settings, User } from './dataset/dataset.js';
+import type { ImportedRecords } from './legacy-im-imports.js';
 import type { LegacyImStore } from './legacy-im-store.js';
-import { compareMessages, firstAtOrAfter } from './message-order.js';
+import { compareMessages, firstAtOrAfter } from '../domain/message-order.js';
 
 export interface Page<T> {
   items: T[];
@@ -52,14 +54,15 @@ const enum Phase {
  * What the old side's read API serves: the generated past of a Dataset merged with the messages
  * stored live (the dual-write period), by id: a live message whose id the generated past also has is
  * left out (the generated copy came first). Nothing here is materialised beyond one user's list of
- * conversations or one page.
+ * conversations or one page. Imported users and groups replace generated ones of the same id and
+ * list after them, in the order they were first put.
  */
 export class LegacyImReadModel {
   private data: Dataset;
   /** Live messages whose ids are in the generated past: stored before this dataset was chosen. */
   private shadowed = new Set<string>();
 
-  constructor(private readonly store: LegacyImStore, dataset: Dataset) {
+  constructor(private readonly store: LegacyImStore, dataset: Dataset, private readonly imports: ImportedRecords) {
     this.data = dataset;
     this.use(dataset);
   }
@@ -80,17 +83,21 @@ export class LegacyImReadModel {
 
   // ---- users
 
+  /** Positions past the generated users are positions among the imported ones. */
   users(after: string | undefined, limit: number): Page<User> {
     const total = this.data.spec.users;
     const start = this.position(after, 'users');
     const end = Math.min(total, start + limit);
     const items: User[] = [];
-    for (let u = start; u < end; u++) items.push(this.data.user(u));
-    return { items, next: end < total ? this.cursor('users', end) : null };
+    for (let u = start; u < end; u++) items.push(this.imports.user(this.data.userId(u))?.profile ?? this.data.user(u));
+    if (end < total) return { items, next: this.cursor('users', end) };
+    const tail = this.imports.userIdsFrom(Math.max(0, start - total), limit - items.length, (id) => this.data.userIndex(id) === undefined);
+    for (const id of tail.ids) items.push((this.imports.user(id) as UserData).profile);
+    return { items, next: tail.next === undefined ? null : this.cursor('users', total + tail.next) };
   }
 
   user(id: string): User {
-    return this.data.user(this.userIndex(id));
+    return this.imports.user(id)?.profile ?? this.data.user(this.userIndex(id));
   }
 
   userConversations(id: string, after: string | undefined, limit: number): Page<UserConversationSummary> {
@@ -99,12 +106,14 @@ export class LegacyImReadModel {
   }
 
   contacts(id: string, after: string | undefined, limit: number): Page<Contact> {
+    if (this.imports.user(id) !== undefined) return this.imports.contacts(id, after, limit);
     const u = this.userIndex(id);
     const { items, next } = this.data.contacts(u, this.position(after, 'contacts'), limit);
     return { items, next: next === undefined ? null : this.cursor('contacts', next) };
   }
 
   blocklist(id: string, after: string | undefined, limit: number): Page<Block> {
+    if (this.imports.user(id) !== undefined) return this.imports.blocklist(id, after, limit);
     const all = this.data.blocklist(this.userIndex(id));
     const start = this.position(after, 'blocklist');
     const end = Math.min(all.length, start + limit);
@@ -112,6 +121,7 @@ export class LegacyImReadModel {
   }
 
   readPositions(id: string, after: string | undefined, limit: number): Page<ReadPosition> {
+    if (this.imports.user(id) !== undefined) return this.imports.readPositions(id, after, limit);
     const u = this.userIndex(id);
     const positions: ReadPosition[] = [];
     for (const entry of this.entries(id)) {
@@ -123,26 +133,34 @@ export class LegacyImReadModel {
   }
 
   settings(id: string): Settings {
+    const imported = this.imports.user(id);
+    if (imported !== undefined) return imported.settings;
     const u = this.userIndex(id);
     return this.data.settings(u, this.data.userConversations(u));
   }
 
   // ---- groups
 
+  /** Positions past the generated groups are positions among the imported ones. */
   groups(after: string | undefined, limit: number): Page<Group> {
     const total = this.data.spec.groups;
     const start = this.position(after, 'groups');
     const end = Math.min(total, start + limit);
     const items: Group[] = [];
-    for (let g = start; g < end; g++) items.push(this.data.group(g));
-    return { items, next: end < total ? this.cursor('groups', end) : null };
+    for (let g = start; g < end; g++) items.push(this.imports.group(this.data.groupId(g)) ?? this.data.group(g));
+    if (end < total) return { items, next: this.cursor('groups', end) };
+    const tail = this.imports.groupIdsFrom(Math.max(0, start - total), limit - items.length, (id) => this.data.groupIndex(id) === undefined);
+    for (const id of tail.ids) items.push(this.imports.group(id) as Group);
+    return { items, next: tail.next === undefined ? null : this.cursor('groups', total + tail.next) };
   }
 
   group(id: string): Group {
-    return this.data.group(this.groupIndex(id));
+    return this.imports.group(id) ?? this.data.group(this.groupIndex(id));
   }
 
+  /** A group that was put or had members imported lists the imported members only. */
   members(id: string, after: string | undefined, limit: number): Page<Member> {
+    if (this.imports.hasMembers(id)) return this.imports.members(id, after, limit);
     const g = this.groupIndex(id);
     const total = this.data.groupSize(g);
     const start = this.position(after, 'members');
@@ -272,9 +290,10 @@ export class LegacyImReadModel {
 
   /** The user's conversations (generated and live) sorted by (type, id), the key their cursors hold. */
   private entries(userId: string): Entry[] {
-    const u = this.userIndex(userId);
+    // An imported user not in the generated past has only the conversations stored here.
+    const u = this.imports.user(userId) === undefined ? this.userIndex(userId) : this.data.userIndex(userId);
     const entries: Entry[] = [];
-    for (const { peer, generated } of this.data.userConversations(u)) {
+    for (const { peer, generated } of u === undefined ? [] : this.data.userConversations(u)) {
       const { count, last } = this.live(generated.conversation);
       entries.push({ ...peer, messageCount: generated.count + count, lastActivityAt: Math.max(generated.lastActivityAt, last), generated });
     }

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Conversation, OutboundMessage } from '../domain/message.js';
-import { compareMessages, firstAtOrAfter } from './message-order.js';
+import { compareMessages, firstAtOrAfter } from '../domain/message-order.js';
 
 /** What reloading the data file found; skipped lines are torn or foreign writes. */
 export interface StoreLoadResult {
@@ -45,6 +45,22 @@ export class LegacyImStore {
     if (this.byId.has(message.id)) return false;
     if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(message) + '\n');
     this.index(message);
+    return true;
+  }
+
+  /**
+   * Forgets one message, so a check can find it missing; true when it was here. With a data file a
+   * `{"deleted": id}` line is appended, so a restart does not bring it back.
+   */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  remove(id: string): boolean {
+    const message = this.byId.get(id);
+    if (message === undefined) return false;
+    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify({ deleted: id }) + '\n');
+    this.unindex(message);
     return true;
   }
 
@@ -109,6 +125,9 @@ export class LegacyImStore {
       const message = parseLine(line);
       if (message === undefined) {
         skipped++;
+      } else if ('deleted' in message) {
+        const deleted = this.byId.get(message.deleted);
+        if (deleted !== undefined) this.unindex(deleted);
       } else if (!this.byId.has(message.id)) {
         this.index(message);
         loaded++;
@@ -131,6 +150,15 @@ export class LegacyImStore {
     const last = list[list.length - 1];
     if (last === undefined || compareMessages(last, message) <= 0) list.push(message);
     else list.splice(firstAfter(list, message), 0, message);
+  }
+
+  /** The conversation's entry stays, empty: listings skip conversations with no message. */
+  private unindex(message: OutboundMessage): void {
+    this.byId.delete(message.id);
+    const list = this.byConversation.get(messageConversationKey(message));
+    if (list === undefined) return;
+    const i = firstAfter(list, message) - 1;
+    if (list[i] === message) list.splice(i, 1);
   }
 
   private remember(conversation: Conversation, messages: OutboundMessage[]): void {
@@ -178,14 +206,19 @@ function pairKey(a: string, b: string): string {
   return a < b ? `u:${a.length}:${a}${b}` : `u:${b.length}:${b}${a}`;
 }
 
-function parseLine(line: string): OutboundMessage | undefined {
+function parseLine(line: string): OutboundMessage | { deleted: string } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return undefined;
   }
+  if (isDeletion(value)) return value;
   return isMessage(value) ? value : undefined;
+}
+
+function isDeletion(value: unknown): value is { deleted: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { deleted?: unknown }).deleted === 'string';
 }
 
 function isMessage(value: unknown): value is OutboundMessage {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { SimFaults, SimStats } from '../../src/sim/legacy-im-app.js';
+import type { DatasetDescription } from '../../src/sim/dataset/dataset-digest.js';
+import type { DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
+import type { SimFaults, SimReadStats, SimStats } from '../../src/sim/legacy-im-app.js';
 
 export interface SimProcessOptions {
   /** Where the sim keeps its messages; default: a file in a fresh temp dir that `destroy()` removes. */
@@ -16,7 +18,21 @@ export interface SimProcessOptions {
   name?: string;
   /** How long to wait for the listening line (default 10 s). */
   startTimeoutMs?: number;
+  /** The generated past it serves (the sim's --seed, --users, ... flags); default: none. */
+  dataset?: Partial<DatasetSpec>;
 }
+
+export type SimImportStats = Pick<SimStats, 'imported' | 'importDuplicates'>;
+export type SimPutStats = Omit<SimStats, keyof SimImportStats>;
+
+const DATASET_FLAGS: Readonly<Record<keyof DatasetSpec, string>> = {
+  seed: '--seed',
+  users: '--users',
+  messages: '--messages',
+  groups: '--groups',
+  peersPerUser: '--peers-per-user',
+  maxGroupSize: '--max-group-size',
+};
 
 /** Compiled layout: dist/test/support/sim-process.js → dist/src/sim/legacy-im-server.js. */
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/sim/legacy-im-server.js');
@@ -85,8 +101,36 @@ export class SimProcess {
     return this.control<SimFaults>('POST', '/_sim/faults', faults);
   }
 
-  stats(): Promise<SimStats> {
-    return this.control<SimStats>('GET', '/_sim/stats');
+  /** The message-PUT counters of /_sim/stats (callers compare them whole, so the import ones are apart). */
+  async stats(): Promise<SimPutStats> {
+    const { stored, duplicatesSuppressed, puts, failuresInjected } = await this.control<SimStats>('GET', '/_sim/stats');
+    return { stored, duplicatesSuppressed, puts, failuresInjected };
+  }
+
+  /** The import counters of /_sim/stats: messages an import stored, and import items already held. */
+  async importStats(): Promise<SimImportStats> {
+    const { imported, importDuplicates } = await this.control<SimStats>('GET', '/_sim/stats');
+    return { imported, importDuplicates };
+  }
+
+  /** Contract reads and how many got an injected failure. */
+  reads(): Promise<SimReadStats> {
+    return this.control<SimReadStats>('GET', '/_sim/reads');
+  }
+
+  /** Removes one stored (live or imported) message, to plant a difference; throws when it is not stored. */
+  async deleteMessage(id: string): Promise<void> {
+    await this.control<unknown>('DELETE', `/_sim/messages/${encodeURIComponent(id)}`);
+  }
+
+  /** The generated past it serves: spec, totals and a sampled digest. */
+  dataset(): Promise<DatasetDescription> {
+    return this.control<DatasetDescription>('GET', '/_sim/dataset');
+  }
+
+  /** The sampled digest of the generated past: equal for two sims started with the same dataset. */
+  async datasetDigest(): Promise<string> {
+    return (await this.dataset()).digest;
   }
 
   async messageIds(): Promise<string[]> {
@@ -98,7 +142,7 @@ export class SimProcess {
     return (await this.control<{ messages: Array<{ id: string; payload: string }> }>('GET', '/_sim/payloads')).messages;
   }
 
-  /** Clears messages (data file too), stats and faults. */
+  /** Clears messages (data file too), imported records, stats and faults, and goes back to its starting dataset. */
   async reset(): Promise<void> {
     await this.control<unknown>('POST', '/_sim/reset');
   }
@@ -143,6 +187,9 @@ export class SimProcess {
     if (!existsSync(ENTRY)) throw new Error(`legacy IM sim entry ${ENTRY} is missing: run \`npx tsc -p tsconfig.json\` first`);
     const args = [ENTRY, '--port', String(this.port_), '--data', this.dataFile, '--exit-with-stdin', '--log-level', 'warn'];
     if (this.options.name !== undefined) args.push('--name', this.options.name);
+    for (const [key, value] of Object.entries(this.options.dataset ?? {})) {
+      if (value !== undefined) args.push(DATASET_FLAGS[key as keyof DatasetSpec], String(value));
+    }
     // The key travels by environment, not argv, so it does not show in `ps`.
     const env = { ...process.env };
     delete env['LEGACY_IM_API_KEY'];
@@ -203,7 +250,12 @@ export class SimProcess {
     this.output = (this.output + chunk).slice(-OUTPUT_KEEP_CHARS);
   }
 
-  private async control<T>(method: 'GET' | 'POST', path: string, body?: object): Promise<T> {
+  /** A contract call (not /_sim), answered 200 or thrown: tests read and plant data through the API the gateway uses. */
+  request<T = any>(method: 'GET' | 'POST' | 'PUT', path: string, body?: object): Promise<T> {
+    return this.control<T>(method, path, body);
+  }
+
+  private async control<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: object): Promise<T> {
     if (!this.running) throw new Error(`legacy IM sim is not running (${method} ${path})\n${this.output}`);
     const response = await request(this.url_ + path, {
       method,

@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '../domain/message.js';
+import type { OutboundMessage } from './message.js';
 
 /** The order history keeps: by time sent, then by id (so equal times still sort one way). */
 export function compareMessages(x: OutboundMessage, y: OutboundMessage): number {
