@@ -10,6 +10,7 @@ import {
 } from '../../src/adapters/agora-rtm/agora-rtm-adapter.js';
 import { encodeEnvelope } from '../../src/adapters/agora-rtm/rtm-envelope.js';
 import { fromRtmError, RTM_ERRORS } from '../../src/adapters/agora-rtm/rtm-errors.js';
+import { pairArchiveChannel } from '../../src/adapters/agora-rtm/rtm-layout.js';
 import { RtmMessaging } from '../../src/adapters/agora-rtm/rtm-messaging.js';
 import type { TokenProvider } from '../../src/adapters/agora-rtm/token-provider.js';
 import { FakeRtmClient, FakeRtmError } from '../support/fake-rtm-client.js';
@@ -149,14 +150,15 @@ describe('RtmMessaging on the fake RTM client', () => {
     assert.deepEqual(history, sent.slice(-150));
   });
 
-  test('history of a user conversation is rejected: RTM reads only its own USER inbox', async () => {
+  test("a user conversation's history is its pair's archive channel; live USER messages are not in it", async () => {
     const { fake, rtm } = messaging();
-    const err = await rejectsWith(
-      rtm.history({ conversation: { type: 'user', a: 'alice', b: 'bob' }, limit: 10 }),
-      'rejected',
-    );
-    assert.match(err.message, /user conversations/);
-    assert.deepEqual(fake.loginTokens, [], 'no SDK call for an unsupported read');
+    const archived = toUser('bob', { from: 'alice' });
+    const reply = toUser('alice', { from: 'bob' });
+    await rtm.sendToUser(toUser('bob', { from: 'alice' }));
+    await fake.publish(pairArchiveChannel('bob', 'alice'), encodeEnvelope(archived), { storeInHistory: true });
+    await fake.publish(pairArchiveChannel('alice', 'bob'), encodeEnvelope(reply), { storeInHistory: true });
+    const history = await rtm.history({ conversation: { type: 'user', a: 'alice', b: 'bob' }, limit: 10 });
+    assert.deepEqual(history, [archived, reply]);
   });
 
   test('every code in the error table surfaces from a publish as its class, with the code', async () => {
@@ -284,8 +286,9 @@ describe('AgoraRtmAdapter with the fake client in a real worker', () => {
     await rejectsWith(adapter.sendToChannel(toChannel('fake-fail:-11010')), 'rejected', -11010);
     await rejectsWith(adapter.sendToUser(toUser('fake-fail:-11026')), 'timeout', -11026);
     await rejectsWith(
-      adapter.history({ conversation: { type: 'user', a: 'alice', b: 'bob' }, limit: 5 }),
+      adapter.history({ conversation: { type: 'channel', id: 'fake-fail:-15004' }, limit: 5 }),
       'rejected',
+      -15004,
     );
   });
 

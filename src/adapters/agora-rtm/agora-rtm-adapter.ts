@@ -3,9 +3,12 @@ import type { Logger } from 'pino';
 import type { HistoryQuery, OutboundMessage } from '../../domain/message.js';
 import { AdapterError } from '../adapter-error.js';
 import type { AdapterHealth, MessagingAdapter } from '../messaging-adapter.js';
+import type { MigrationWriter } from '../migration-side.js';
+import { AgoraRtmMigrationSide } from './agora-rtm-migration-side.js';
 import { rateLimited, type LogSink } from './log-capture.js';
 import type {
   AgoraRtmWorkerData,
+  MigrationOp,
   WorkerOp,
   WorkerOps,
   WorkerRequest,
@@ -23,6 +26,10 @@ export interface AgoraRtmConfig {
   timeoutMs: number;
   /** Absolute path of a module exporting `createRtmClient`, used instead of the SDK (tests). */
   clientModule?: string;
+  /** Calls per second the migration makes on this instance's client; the SDK's 20 when unset. */
+  migrationCallsPerSecond?: number;
+  /** Budget of one migration call, which queues behind the rate window; 120 s when unset. */
+  migrationTimeoutMs?: number;
 }
 
 export type AgoraRtmLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -33,6 +40,7 @@ export const RESPONSE_GRACE_MS = 250;
 /** A cold start registers happy-dom and loads the SDK (about half a second here). */
 const STARTUP_TIMEOUT_MS = 15_000;
 const MAX_RESTART_DELAY_MS = 30_000;
+const MIGRATION_TIMEOUT_MS = 120_000;
 const OUTPUT_LINES_PER_WINDOW = 50;
 const OUTPUT_WINDOW_MS = 10_000;
 
@@ -49,6 +57,7 @@ interface Pending {
   handle: WorkerHandle;
   resolve: (result: unknown) => void;
   reject: (err: AdapterError) => void;
+  budgetMs: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -66,6 +75,8 @@ export class AgoraRtmAdapter implements MessagingAdapter {
   private restartAt = 0;
   private closed = false;
   private readonly outputLog: LogSink;
+  private readonly migrationTimeoutMs: number;
+  private migration: AgoraRtmMigrationSide | undefined;
 
   constructor(
     private readonly config: AgoraRtmConfig,
@@ -73,6 +84,15 @@ export class AgoraRtmAdapter implements MessagingAdapter {
   ) {
     if (!(config.timeoutMs > 0)) {
       throw new RangeError('agora-rtm timeoutMs must be a positive number');
+    }
+    this.migrationTimeoutMs = config.migrationTimeoutMs ?? Math.max(MIGRATION_TIMEOUT_MS, config.timeoutMs);
+    if (!(this.migrationTimeoutMs > 0)) {
+      throw new RangeError('agora-rtm migrationTimeoutMs must be a positive number');
+    }
+    const rate = config.migrationCallsPerSecond;
+    // Checked here: the worker would only die of it, again at every restart.
+    if (rate !== undefined && !(Number.isInteger(rate) && rate >= 1)) {
+      throw new RangeError(`agora-rtm migrationCallsPerSecond must be a positive integer, got ${rate}`);
     }
     this.outputLog = rateLimited(
       (level, text) => this.logger?.[level]({ adapter: this.kind, source: 'worker-stdio' }, text),
@@ -91,6 +111,18 @@ export class AgoraRtmAdapter implements MessagingAdapter {
 
   history(query: HistoryQuery): Promise<OutboundMessage[]> {
     return this.call('history', query);
+  }
+
+  /**
+   * The migration's writer on new, through this adapter's worker: RTM allows one client per
+   * process, so the migration and live traffic share one login (and its per-client limits).
+   */
+  migrationSide(): MigrationWriter {
+    this.migration ??= new AgoraRtmMigrationSide(
+      (op, ...args) => this.call(op, ...args),
+      this.config.migrationCallsPerSecond,
+    );
+    return this.migration;
   }
 
   async health(): Promise<AdapterHealth> {
@@ -143,9 +175,10 @@ export class AgoraRtmAdapter implements MessagingAdapter {
     const id = this.nextId++;
     // The protocol pairs op and args per K; TypeScript cannot follow K into the union.
     const request = { id, op, args } as WorkerRequest;
+    const budgetMs = isMigrationOp(op) ? this.migrationTimeoutMs : this.config.timeoutMs;
     return new Promise<WorkerOps[K]['result']>((resolve, reject) => {
       // A response to this id carries the result type of this op.
-      const pending: Pending = { handle, resolve: resolve as (result: unknown) => void, reject };
+      const pending: Pending = { handle, resolve: resolve as (result: unknown) => void, reject, budgetMs };
       this.pending.set(id, pending);
       if (handle.ready) this.post(handle, request, pending);
       else handle.queued.push(request);
@@ -153,7 +186,7 @@ export class AgoraRtmAdapter implements MessagingAdapter {
   }
 
   private post(handle: WorkerHandle, request: WorkerRequest, pending: Pending): void {
-    const ms = this.config.timeoutMs + RESPONSE_GRACE_MS;
+    const ms = pending.budgetMs + RESPONSE_GRACE_MS;
     pending.timer = setTimeout(this.onTimeout, ms, request.id);
     handle.worker.postMessage(request);
   }
@@ -162,14 +195,15 @@ export class AgoraRtmAdapter implements MessagingAdapter {
     const pending = this.pending.get(id);
     if (pending === undefined) return;
     this.pending.delete(id);
-    const text = `agora-rtm worker did not answer within ${this.config.timeoutMs} ms`;
+    const text = `agora-rtm worker did not answer within ${pending.budgetMs} ms`;
     pending.reject(new AdapterError('timeout', text));
   };
 
   private spawn(): WorkerHandle {
-    const { appId, userId, token, timeoutMs, clientModule } = this.config;
+    const { appId, userId, token, timeoutMs, clientModule, migrationCallsPerSecond } = this.config;
     const workerData: AgoraRtmWorkerData = { appId, userId, token, timeoutMs };
     if (clientModule !== undefined) workerData.clientModule = clientModule;
+    if (migrationCallsPerSecond !== undefined) workerData.migrationCallsPerSecond = migrationCallsPerSecond;
     // stdout/stderr: true keeps whatever the worker prints off this process's stdout.
     const worker = new Worker(WORKER_URL, { workerData, stdout: true, stderr: true });
     const handle: WorkerHandle = {
@@ -254,6 +288,10 @@ export class AgoraRtmAdapter implements MessagingAdapter {
       pending.reject(new AdapterError('unavailable', reason));
     }
   }
+}
+
+function isMigrationOp(op: WorkerOp): op is MigrationOp {
+  return op.startsWith('migration');
 }
 
 /** First restart at once; then 1 s, 2 s, 4 s ... up to 30 s while the worker keeps dying. */

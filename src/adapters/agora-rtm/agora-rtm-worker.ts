@@ -11,6 +11,7 @@ import { toAdapterError } from '../adapter-error.js';
 import { captureConsole, rateLimited } from './log-capture.js';
 import type { RtmClientModule, RtmClientPort } from './rtm-client-port.js';
 import { RtmMessaging } from './rtm-messaging.js';
+import { RtmMigration } from './rtm-migration.js';
 import { StaticTokenProvider } from './token-provider.js';
 import type {
   AgoraRtmWorkerData,
@@ -72,10 +73,14 @@ async function createClient(): Promise<RtmClientPort> {
   return new sdk.RTM(data.appId, data.userId, { logLevel: 'none', logUpload: false });
 }
 
-const messaging = new RtmMessaging(await createClient(), new StaticTokenProvider(data.token), {
+const client = await createClient();
+const messaging = new RtmMessaging(client, new StaticTokenProvider(data.token), {
   timeoutMs: data.timeoutMs,
   log: adapterLog,
 });
+// One client per process: the migration shares the live login (and its limits, see rtm-migration.ts).
+const migrationOptions = data.migrationCallsPerSecond === undefined ? {} : { callsPerSecond: data.migrationCallsPerSecond };
+const migration = new RtmMigration(client, messaging.session, migrationOptions);
 
 function dispatch(request: WorkerRequest): Promise<WorkerOps[WorkerOp]['result']> {
   switch (request.op) {
@@ -89,6 +94,24 @@ function dispatch(request: WorkerRequest): Promise<WorkerOps[WorkerOp]['result']
       return messaging.health();
     case 'close':
       return messaging.close();
+    case 'migrationImport':
+      return migration.importMessages(...request.args);
+    case 'migrationHistory':
+      return migration.history(...request.args);
+    case 'migrationPutUserData':
+      return migration.putUserData(...request.args);
+    case 'migrationUserData':
+      return migration.userData(...request.args);
+    case 'migrationPutGroup':
+      return migration.putGroup(...request.args);
+    case 'migrationGroup':
+      return migration.group(...request.args);
+    case 'migrationPutMembers':
+      return migration.putMembers(...request.args);
+    case 'migrationRemoveMembers':
+      return migration.removeMembers(...request.args);
+    case 'migrationMembers':
+      return migration.members(...request.args);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RTMClient, RTMHistory } from 'agora-rtm-sdk';
+import type { RTMClient, RTMHistory, RTMStorage } from 'agora-rtm-sdk';
 
 /**
  * The slice of agora-rtm-sdk's client that Cutover uses, taken from the SDK's own declarations so
@@ -10,6 +10,16 @@ export type RtmClientPort = Pick<
   'login' | 'logout' | 'publish' | 'renewToken' | 'addEventListener'
 > & {
   history: Pick<RTMHistory, 'getMessages'>;
+  /** User and channel metadata: where a migration puts everything that is not a message. */
+  storage: Pick<
+    RTMStorage,
+    | 'setUserMetadata'
+    | 'getUserMetadata'
+    | 'removeUserMetadata'
+    | 'setChannelMetadata'
+    | 'getChannelMetadata'
+    | 'removeChannelMetadata'
+  >;
 };
 
 /** What `workerData.clientModule` must export to stand in for the SDK (tests only). */

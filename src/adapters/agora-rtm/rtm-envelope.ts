@@ -28,6 +28,11 @@ export function decodeEnvelope(wire: string | Uint8Array): OutboundMessage | und
   } catch {
     return undefined;
   }
+  return envelopeFrom(value);
+}
+
+/** The message a parsed envelope (alone, or one of a batch's) holds; undefined when malformed. */
+export function envelopeFrom(value: unknown): OutboundMessage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   const to = v.to as Record<string, unknown> | null | undefined;

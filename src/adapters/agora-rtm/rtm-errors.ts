@@ -3,7 +3,8 @@ import { AdapterError, type AdapterFailure } from '../adapter-error.js';
 
 /**
  * agora-rtm-sdk 2.3.0 error codes (the SDK's `RTM_ERROR_*` enum, read from agora-rtm.js) that the
- * calls Cutover makes (login, logout, publish, history.getMessages, renewToken) can return,
+ * calls Cutover makes (login, logout, publish, history.getMessages, renewToken, and the storage
+ * calls of a migration) can return,
  * and how each counts for the outbox and the guard. `rejected` is never retried, so it is kept
  * for faults of the message itself (a message the side will never take). Bad credentials are the
  * gateway's fault, not the message's: they count as `unavailable`, so the outbox pauses and probes
@@ -57,6 +58,23 @@ const TABLE: ReadonlyArray<readonly [code: number, failure: AdapterFailure, mean
   // Delivered live but missing from history: retry so the side holds the whole history.
   [-11037, 'vendor_error', 'delivered but not stored in history'],
   [-11039, 'rejected', 'publish permission denied'],
+  // storage (user and channel metadata, written by a migration)
+  [-12001, 'vendor_error', 'storage operation failed'],
+  [-12002, 'rejected', 'too many metadata items in one call'],
+  [-12003, 'rejected', 'invalid metadata item'],
+  [-12004, 'rejected', 'storage argument rejected by the server'],
+  [-12005, 'rejected', 'invalid metadata revision'],
+  [-12006, 'rejected', 'metadata too large'],
+  [-12009, 'rejected', 'invalid metadata key'],
+  [-12010, 'rejected', 'invalid metadata value'],
+  [-12011, 'rejected', 'metadata key too long'],
+  [-12012, 'rejected', 'metadata value too long'],
+  [-12013, 'rejected', 'duplicate metadata key'],
+  [-12014, 'rejected', 'outdated metadata revision or missing key'],
+  [-12018, 'timeout', 'storage operation timed out'],
+  // The project's configuration, not the item's fault: pause and retry once ops enable storage.
+  [-12019, 'unavailable', 'storage not enabled for the project'],
+  [-12020, 'rejected', 'storage permission denied'],
   // history
   [-15001, 'vendor_error', 'history read failed'],
   [-15002, 'rejected', 'invalid history time range'],

@@ -1,6 +1,8 @@
-import type { HistoryQuery, OutboundMessage } from '../../domain/message.js';
+import type { Conversation, HistoryQuery, OutboundMessage } from '../../domain/message.js';
+import type { GroupRecord, Member, Page, UserData } from '../../domain/migration/records.js';
 import type { AdapterFailure } from '../adapter-error.js';
 import type { AdapterHealth } from '../messaging-adapter.js';
+import type { ImportResult } from '../migration-side.js';
 
 /** What the main thread hands the worker at spawn (`workerData`). Holds the token: never log it. */
 export interface AgoraRtmWorkerData {
@@ -10,6 +12,8 @@ export interface AgoraRtmWorkerData {
   timeoutMs: number;
   /** Absolute path of a module exporting `createRtmClient`, used instead of the SDK (tests). */
   clientModule?: string;
+  /** Calls per second the migration makes on this client at most; the SDK's 20 when unset. */
+  migrationCallsPerSecond?: number;
 }
 
 /** Every operation the worker answers, with its arguments and result. */
@@ -19,9 +23,24 @@ export interface WorkerOps {
   history: { args: [query: HistoryQuery]; result: OutboundMessage[] };
   health: { args: []; result: AdapterHealth };
   close: { args: []; result: void };
+  migrationImport: { args: [conversation: Conversation, messages: OutboundMessage[]]; result: ImportResult };
+  migrationHistory: {
+    args: [conversation: Conversation, after: string | undefined, limit: number];
+    result: Page<OutboundMessage>;
+  };
+  migrationPutUserData: { args: [data: UserData]; result: void };
+  migrationUserData: { args: [userId: string]; result: UserData | null };
+  migrationPutGroup: { args: [group: GroupRecord]; result: void };
+  migrationGroup: { args: [groupId: string]; result: GroupRecord | null };
+  migrationPutMembers: { args: [groupId: string, members: Member[]]; result: void };
+  migrationRemoveMembers: { args: [groupId: string, userIds: string[]]; result: void };
+  migrationMembers: { args: [groupId: string, after: string | undefined, limit: number]; result: Page<Member> };
 }
 
 export type WorkerOp = keyof WorkerOps;
+
+/** The operations of the migration, which run longer than a live call (they queue for the rate window). */
+export type MigrationOp = Extract<WorkerOp, `migration${string}`>;
 
 export type WorkerRequest = {
   [K in WorkerOp]: { id: number; op: K; args: WorkerOps[K]['args'] };
