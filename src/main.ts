@@ -35,7 +35,15 @@ import { TrafficRecorder } from './services/traffic-recorder.js';
 import { OutboxWorker } from './services/outbox-worker.js';
 import type { Outbox } from './services/ports/outbox.js';
 import type { StateStore } from './services/ports/state-store.js';
+import { ConsistencyCheck } from './services/consistency-check.js';
 import { ReadHistory } from './services/read-history.js';
+import { MigrationControl } from './services/migration/migration-control.js';
+import { MigrationRunner } from './services/migration/migration-runner.js';
+import { VerifiedUsers } from './services/migration/verified-users.js';
+import type { MigrationStore } from './services/ports/migration-store.js';
+import { createMigrationSide } from './adapters/create-migration-side.js';
+import { MemoryMigrationStore } from './infra/memory/memory-migration-store.js';
+import { RedisMigrationStore } from './infra/redis/redis-migration-store.js';
 import { RolloutControl } from './services/rollout-control.js';
 import { Router } from './services/router.js';
 import { SendMessage } from './services/send-message.js';
@@ -81,6 +89,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   let outbox: Outbox;
   let initOutbox: () => Promise<void> = async () => {};
   let windows: TrafficWindows;
+  let migrationStore: MigrationStore;
   if (config.redis.url) {
     const redis = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'commands' });
     const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
@@ -94,6 +103,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     });
     outbox = redisOutbox;
     windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
+    migrationStore = new RedisMigrationStore(redis, keys);
     initOutbox = async () => {
       await whenReady(redis, 2_000);
       await redisOutbox.init();
@@ -101,6 +111,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   } else {
     windows = new MemoryTrafficWindows();
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
+    migrationStore = new MemoryMigrationStore();
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
       leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds, onFenced: (op, count) => metrics.outboxFence(op, count),
@@ -157,7 +168,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     },
   });
   if (mirror) stateView.onChange((state) => void mirror.mirror(state));
-  const router = new Router(stateView, eligibility, config.flags.flagName);
+  const verifiedUsers = new VerifiedUsers(migrationStore, logger);
+  const router = new Router(stateView, eligibility, config.flags.flagName, config.migrate.requireVerified ? verifiedUsers : undefined);
 
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
     side, adapter: sides[side], outbox, telemetry: metrics, logger, concurrency: config.outbox.concurrency,
@@ -167,7 +179,19 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const sendMessage = new SendMessage({
     router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs,
   });
-  const readHistory = new ReadHistory({ router, sides });
+  const consistency = new ConsistencyCheck({ sides, telemetry: metrics, logger, ...config.migrate.consistency });
+  const readHistory = new ReadHistory({ router, sides, consistency });
+  const migrationSides = { old: createMigrationSide(config.sides.old, rawSides.old), new: createMigrationSide(config.sides.new, rawSides.new) };
+  const migrationRunner = new MigrationRunner({
+    store: migrationStore, source: migrationSides.old, target: migrationSides.new, owner: instanceId, logger, telemetry: metrics,
+    pageSize: config.migrate.pageSize, concurrency: config.migrate.concurrency, leaseMs: config.migrate.leaseTimeoutMs,
+    oldReadsPerSecond: config.migrate.oldReadsPerSecond, newWritesPerSecond: config.migrate.newWritesPerSecond,
+  });
+  const migration = new MigrationControl({
+    store: migrationStore, stateStore, stateView, runner: migrationRunner, source: migrationSides.old, target: migrationSides.new, instanceId, logger,
+    pageSize: config.migrate.pageSize, oldReadsPerSecond: config.migrate.oldReadsPerSecond, newWritesPerSecond: config.migrate.newWritesPerSecond,
+    requireVerified: config.migrate.requireVerified,
+  });
   const auth = new TokenAuth(config.admin.tokens, config.api.tokens, config.api.open);
 
   let flagsReady = false;
@@ -186,7 +210,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   const services: AppServices = {
-    config, instanceId, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard,
+    config, instanceId, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard, migration,
     memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
   };
 
@@ -231,6 +255,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     for (const side of SIDES) workers[side].start();
     recorder.start();
     if (config.guard.enabled) guard.start();
+    migrationRunner.start();
+    await verifiedUsers.start();
     countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
     countsTimer.unref();
     await publishCounts();
@@ -252,6 +278,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await app.close();
     await recorder.stop().catch(() => undefined);
     // The last requests' commits first, so the workers' last pass writes their secondaries.
+    await migrationRunner.stop();
+    verifiedUsers.stop();
     await outbox.quiesce().catch(() => undefined);
     await Promise.all(SIDES.map((side) => workers[side].stop()));
     stateView.stop();
@@ -259,6 +287,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await stateStore.close();
     await eligibility.close();
     await mirror?.close();
+    await Promise.all(SIDES.map((side) => migrationSides[side].close?.()));
     await Promise.all(SIDES.map((side) => sides[side].close()));
     await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
   };

@@ -1,4 +1,5 @@
-import { inConversation, type HistoryQuery, type OutboundMessage } from '../domain/message.js';
+import { inConversation, type Conversation, type HistoryQuery, type OutboundMessage } from '../domain/message.js';
+import { compareMessages } from '../domain/message-order.js';
 import { FifoQueue } from '../infra/memory/fifo-queue.js';
 import { AdapterError } from './adapter-error.js';
 import type { AdapterHealth, MessagingAdapter } from './messaging-adapter.js';
@@ -73,6 +74,56 @@ export class MemoryAdapter implements MessagingAdapter {
     const matching = candidates.filter((message) => inConversation(message, conversation) && (before === undefined || message.sentAt < before));
     matching.sort((x, y) => x.sentAt - y.sentAt || x.id.localeCompare(y.id));
     return matching.slice(-query.limit);
+  }
+
+  /** Stores messages as an import does (same idempotency by id); answers how many were new. */
+  importMessages(messages: readonly OutboundMessage[]): number {
+    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down', undefined, { notSent: true });
+    let created = 0;
+    for (const message of messages) {
+      if (this.messages.has(message.id)) continue;
+      this.storeNow(message);
+      created++;
+    }
+    return created;
+  }
+
+  /** Every message of a conversation this side holds, by (sentAt, id); for migration reads. */
+  conversationMessages(conversation: Conversation): OutboundMessage[] {
+    if (this.faults.down) throw new AdapterError('unavailable', 'memory side is down');
+    const candidates = conversation.type === 'channel'
+      ? this.inboxes.channel.get(conversation.id) ?? []
+      : [...(this.inboxes.user.get(conversation.a) ?? []), ...(conversation.a === conversation.b ? [] : this.inboxes.user.get(conversation.b) ?? [])];
+    return candidates.filter((message) => inConversation(message, conversation)).sort(compareMessages);
+  }
+
+  /** Every conversation that holds a message, each once (user pairs as a < b). */
+  conversations(): Conversation[] {
+    const seen = new Map<string, Conversation>();
+    for (const message of this.messages.values()) {
+      if (message.to.type === 'channel') {
+        seen.set(`c:${message.to.id}`, { type: 'channel', id: message.to.id });
+      } else {
+        const [a, b] = message.from <= message.to.id ? [message.from, message.to.id] : [message.to.id, message.from];
+        seen.set(`u:${a.length}:${a}${b}`, { type: 'user', a, b });
+      }
+    }
+    return [...seen.values()];
+  }
+
+  /** Forgets one message (tests plant a difference with it); true when it was held. */
+  delete(id: string): boolean {
+    const message = this.messages.get(id);
+    if (message === undefined) return false;
+    this.messages.delete(id);
+    const inboxes = this.inboxes[message.to.type];
+    const inbox = inboxes.get(message.to.id);
+    if (inbox) {
+      const index = inbox.indexOf(message);
+      if (index >= 0) inbox.splice(index, 1);
+      if (inbox.length === 0) inboxes.delete(message.to.id);
+    }
+    return true;
   }
 
   async health(): Promise<AdapterHealth> {

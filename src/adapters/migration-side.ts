@@ -23,6 +23,8 @@ export interface MigrationReader {
    * each message once over all pages. Verification digests are order-independent, so any order works.
    */
   history(conversation: Conversation, after: string | undefined, limit: number): Promise<Page<OutboundMessage>>;
+  /** Releases what the side opened for the migration (connections); its live adapter closes apart. */
+  close?(): Promise<void>;
 }
 
 /** What the new side says its vendor allows, so the job is rate-limited and its ETA honest. */
@@ -50,6 +52,12 @@ export interface MigrationWriter extends MigrationReader {
   readonly limits: SideLimits;
   /** Messages of one conversation (at most `limits.messagesPerCall`), keeping id, sender and time. */
   importMessages(conversation: Conversation, messages: OutboundMessage[]): Promise<ImportResult>;
+  /**
+   * Which of these ids (at most `limits.messagesPerCall`) the side holds: a unit taken over from a
+   * stopped instance skips what that instance wrote after its last checkpoint. Optional: without
+   * it, the import's own idempotency keeps one copy.
+   */
+  heldMessages?(conversation: Conversation, ids: string[]): Promise<Set<string>>;
   /** Replaces the user's profile, contacts, blocklist, settings and read positions. */
   putUserData(data: UserData): Promise<void>;
   putGroup(group: GroupRecord): Promise<void>;

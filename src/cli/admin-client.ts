@@ -2,7 +2,10 @@ import type { Static } from '@sinclair/typebox';
 import type {
   AuditEntrySchema, ChangeReply as ChangeReplySchema, DeadLetterSchema, OutboxCountsSchema, RolloutStateSchema, RouteInfo as RouteInfoSchema, StageName,
 } from '../http/schemas.js';
+import type { MigrationPlan, MigrationReport, MigrationStatus } from '../services/migration/migration-control.js';
 import { humanDuration, oneLine } from './format.js';
+
+export type { MigrationPlan, MigrationReport, MigrationStatus };
 
 /** The admin API's wire shapes, from the schemas the gateway validates its replies against. */
 export type RolloutState = Static<typeof RolloutStateSchema>;
@@ -53,8 +56,8 @@ export class CliError extends Error {
     readonly code: string,
     message: string,
     readonly hint: string,
-    /** 1 for API and runtime errors, 2 for usage errors. */
-    readonly exitCode: 1 | 2 = 1,
+    /** 1 for API and runtime errors, 2 for usage errors, 3 for differences a verify left. */
+    readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
   }
@@ -121,6 +124,30 @@ export class AdminClient {
 
   redrive(side: 'old' | 'new', limit: number, reason: string): Promise<{ side: string; redriven: number }> {
     return this.call('POST', '/admin/outbox/redrive', { needs: 'operator', body: { side, limit, reason } });
+  }
+
+  migrationPlan(): Promise<MigrationPlan> {
+    return this.call('GET', '/admin/migration/plan', { needs: 'viewer' });
+  }
+
+  migrationStatus(signal?: AbortSignal): Promise<MigrationStatus> {
+    return this.call('GET', '/admin/migration', { needs: 'viewer', signal });
+  }
+
+  migrationStart(request: { mode: 'copy' | 'verify'; redrive?: boolean; settle?: string; reason: string }): Promise<MigrationStatus> {
+    return this.call('POST', '/admin/migration/start', { needs: 'operator', body: request });
+  }
+
+  migrationPause(reason: string): Promise<MigrationStatus> {
+    return this.call('POST', '/admin/migration/pause', { needs: 'operator', body: { reason } });
+  }
+
+  migrationResume(reason: string): Promise<MigrationStatus> {
+    return this.call('POST', '/admin/migration/resume', { needs: 'operator', body: { reason } });
+  }
+
+  migrationReport(offset: number, limit: number): Promise<MigrationReport> {
+    return this.call('GET', `/admin/migration/report?offset=${offset}&limit=${limit}`, { needs: 'viewer' });
   }
 
   route(userId: string): Promise<RouteInfo> {
@@ -204,6 +231,10 @@ export class AdminClient {
       case 'STATE_UNAVAILABLE':
       case 'OUTBOX_UNAVAILABLE':
         return `the gateway cannot reach Redis; try again in a second. To roll back without a gateway: ${BREAK_GLASS_EXAMPLE}`;
+      case 'NO_MIGRATION':
+        return 'cutover migrate plan shows what a job would move; cutover migrate start --reason "..." starts one';
+      case 'MIGRATION_CONFLICT':
+        return 'cutover migrate status shows the job; wait for it to finish, or pause it first';
       case 'NOT_FOUND':
         return `check the argument; if the path itself is unknown, is ${this.baseUrl} a Cutover gateway of this version?`;
       default:

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './admin-client.js';
 import { registerHistoryCommand } from './commands/history.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
 import { registerResumeCommand } from './commands/resume.js';
 import { registerRollbackCommand } from './commands/rollback.js';
@@ -24,6 +25,7 @@ const io: CliIo = {
     process.on('SIGINT', handler);
     return () => { process.off('SIGINT', handler); };
   },
+  interactive: process.stdout.isTTY === true,
 };
 
 // `cutover history | head -3` closes stdout early: that is the reader's choice, not a failure.
@@ -49,8 +51,8 @@ Environment:
   CUTOVER_MIGRATION  with rollback --redis: the migration whose state to write (default "default")
 
 Exit codes: 0 done (also when nothing needed changing: the note says why), 1 the gateway, Redis or
-the network said no, 2 the command line is wrong. Errors print "cutover: CODE: message" on stderr,
-then a "  next:" line with what to do about it.
+the network said no, 2 the command line is wrong, 3 migrate verify left differences between the
+sides. Errors print "cutover: CODE: message" on stderr, then a "  next:" line with what to do about it.
 
 Break glass: when no gateway answers, roll back by writing to Redis directly. No token is needed
 (access to Redis is the credential); running gateways follow within a second:
@@ -61,6 +63,7 @@ ${examples(
     'cutover stage shadow; cutover stage canary; cutover step',
     'cutover rollback --reason "new side 5xx spike; INC-88"',
     'cutover resume --reason "vendor fixed it"',
+    'cutover migrate plan; cutover migrate start --reason "..."; cutover migrate verify --redrive --reason "..."',
     'cutover <command> --help',
   )}`);
 
@@ -74,12 +77,15 @@ ${examples(
   registerHistoryCommand(program, io);
   registerOutboxCommand(program, io);
   registerRouteCommand(program, io);
+  registerMigrateCommand(program, io);
 
-  for (const command of [program, ...program.commands]) {
+  const overrideExits = (command: Command, path: string): void => {
     command.exitOverride((err) => {
-      throw usageError(err, command === program ? 'cutover --help' : `cutover ${command.name()} --help`);
+      throw usageError(err, `${path} --help`);
     });
-  }
+    for (const sub of command.commands) overrideExits(sub, `${path} ${sub.name()}`);
+  };
+  overrideExits(program, 'cutover');
   return program;
 }
 

@@ -47,13 +47,13 @@ export function stateSummary(state: Pick<RolloutState, 'stage' | 'percent' | 'ro
 }
 
 /** Label/value rows with the values in one column. */
-function table(rows: ReadonlyArray<readonly [string, string]>): string {
+export function table(rows: ReadonlyArray<readonly [string, string]>): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => (label ? `${label.padEnd(width)}  ${value}` : value)).join('\n');
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
-function columns(rows: string[][], alignRight: ReadonlySet<number> = new Set()): string[] {
+export function columns(rows: string[][], alignRight: ReadonlySet<number> = new Set()): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   return rows.map((row) => row.map((cell, i) => {
     if (i === row.length - 1 && !alignRight.has(i)) return cell;

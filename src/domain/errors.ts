@@ -37,3 +37,5 @@ export const StateUnavailableError = defineError('STATE_UNAVAILABLE', 503, 'Stat
 export const OutboxUnavailableError = defineError('OUTBOX_UNAVAILABLE', 503, 'OutboxUnavailableError');
 export const InvalidTransitionError = defineError('INVALID_TRANSITION', 409, 'InvalidTransitionError');
 export const BakeNotDoneError = defineError('BAKE_NOT_DONE', 409, 'BakeNotDoneError');
+export const MigrationConflictError = defineError('MIGRATION_CONFLICT', 409, 'MigrationConflictError');
+export const NoMigrationError = defineError('NO_MIGRATION', 404, 'NoMigrationError');

@@ -4,6 +4,7 @@ import type { Config } from '../config/load-config.js';
 import type { Side } from '../domain/message.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Guard } from '../services/guard.js';
+import type { MigrationControl } from '../services/migration/migration-control.js';
 import type { InstrumentedAdapter } from '../services/instrumented-adapter.js';
 import type { Outbox } from '../services/ports/outbox.js';
 import type { StateStore } from '../services/ports/state-store.js';
@@ -36,6 +37,7 @@ export interface AppServices {
   sides: Record<Side, InstrumentedAdapter>;
   auth: TokenAuth;
   guard: Guard;
+  migration: MigrationControl;
   readiness(): Promise<ReadinessReport>;
   /** The memory adapter behind a side, when it is one (run-time fault injection for drills). */
   memorySide(side: Side): MemoryAdapter | undefined;

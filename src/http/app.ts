@@ -6,6 +6,7 @@ import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
+import { migrationRoutes } from './routes/migration.js';
 import { routeLookupRoutes } from './routes/route-lookup.js';
 import { statusRoutes } from './routes/status.js';
 
@@ -45,6 +46,7 @@ export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { s
   await app.register(routeLookupRoutes);
   await app.register(healthRoutes);
   await app.register(adminRoutes);
+  await app.register(migrationRoutes);
   await app.register(statusRoutes);
 
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());

@@ -72,9 +72,14 @@ export const RouteInfo = Type.Object({
   stage: StageName,
   percent: Type.Number(),
   bucket: Type.Integer({ minimum: 1, maximum: 10000 }),
-  eligible: Type.Boolean(),
+  eligible: Type.Boolean({ description: 'Eligible by the flag and, with migrate.requireVerified, verified' }),
   rolledBack: Type.Boolean(),
   version: Type.Integer(),
+  verified: Type.Union([Type.Boolean(), Type.Null()], { description: "Whether the user's existing data was verified on new; null when migrate.requireVerified is off" }),
+  heldBack: Type.Union([
+    Type.Object({ code: Type.Literal('NOT_VERIFIED'), message: Type.String() }),
+    Type.Null(),
+  ], { description: 'Why a user the flag and percent would move to new stays on old' }),
 });
 
 export const StoredMessage = Type.Object({

@@ -4,7 +4,12 @@ import { HistogramCells, type HistogramCell } from './histogram-cells.js';
 import { SIDES, type Side } from '../domain/message.js';
 import { STAGES, type RolloutState } from '../domain/rollout-state.js';
 import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
+import { MISMATCH_KINDS, type ConsistencyMode, type MismatchKind } from '../domain/consistency.js';
+import type { ConsistencyResult, ConsistencySkip } from '../services/ports/consistency-telemetry.js';
 import type { GuardTelemetry } from '../services/guard.js';
+import { itemsDone, itemsExpected, type JobMode, type JobProgress } from '../domain/migration/job.js';
+import type { MismatchKind as MigrationMismatchKind } from '../domain/migration/mismatch.js';
+import type { MigrationItem, MigrationOutcome } from '../services/ports/migration-telemetry.js';
 import type { FencedOp, OutboxCounts } from '../services/ports/outbox.js';
 import type { AdapterOp, CallOutcome, DualWriteResult, SendResult, StateAnomaly, Telemetry } from '../services/ports/telemetry.js';
 
@@ -165,6 +170,64 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
 
+  // --- Consistency checks (a sample of history reads compared with a second read; docs/consistency.md) ---
+  readonly consistencyChecks = new Counter({
+    name: 'cutover_consistency_checks_total',
+    help: 'Sampled history reads by mode (other-side, same-side) and result (match, mismatch, error: the compared read failed, skipped)',
+    labelNames: ['mode', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly consistencySkips = new Counter({
+    name: 'cutover_consistency_skipped_total',
+    help: 'Sampled history reads not compared, by reason (not_dual_writing, degraded, in_flight_limit)',
+    labelNames: ['mode', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly consistencyMismatches = new Counter({
+    name: 'cutover_consistency_mismatched_messages_total',
+    help: 'Messages found different by the consistency checks, by kind (missing_on_served, missing_on_compared, content)',
+    labelNames: ['mode', 'kind'] as const,
+    registers: [this.registry],
+  });
+  // --- end of consistency checks ---
+
+  // --- Moving existing data (cutover migrate; docs/migration.md) ---
+  readonly migrationItemCounts = new Counter({
+    name: 'cutover_migration_items_total',
+    help: 'Items this instance moved or verified, by job mode (copy, verify), item (message, member, user, group, conversation) and outcome (created, existing: new held it already, written, verified, missing: gone from old)',
+    labelNames: ['mode', 'item', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly migrationMismatchCounts = new Counter({
+    name: 'cutover_migration_mismatches_total',
+    help: 'Differences verification found between the sides, by kind, and how many of them a re-drive fixed (fixed="true")',
+    labelNames: ['kind', 'fixed'] as const,
+    registers: [this.registry],
+  });
+  readonly migrationErrors = new Counter({
+    name: 'cutover_migration_errors_total',
+    help: 'Migration calls that failed and were tried again (retry), and units put back after every try failed (unit_failed), by side',
+    labelNames: ['side', 'what'] as const,
+    registers: [this.registry],
+  });
+  readonly migrationJob = new Gauge({
+    name: 'cutover_migration_job_status',
+    help: 'The migration job as this instance last read it: 1 for its status (running, paused, finalizing, done), 0 for the others',
+    labelNames: ['mode', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly migrationProgressItems = new Gauge({
+    name: 'cutover_migration_progress_items',
+    help: 'Items of the current job, fleet-wide: done, and expected (its plan, or what it listed since)',
+    labelNames: ['of'] as const,
+    registers: [this.registry],
+  });
+  readonly migrationOpenUnits = new Gauge({ name: 'cutover_migration_open_units', help: 'Units listed but not finished, fleet-wide (leased: held by an instance now)', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly migrationEta = new Gauge({ name: 'cutover_migration_eta_seconds', help: 'Seconds the current job needs at its rate so far; -1 when unknown', registers: [this.registry] });
+  readonly migrationMismatchesFound = new Gauge({ name: 'cutover_migration_job_mismatches', help: 'Mismatches the current verify job found (fixed: repaired by its re-drive)', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly migrationVerifiedUsers = new Gauge({ name: 'cutover_migration_verified_users', help: 'Users whose existing data was verified on new (the gate lets them into the new cohort)', registers: [this.registry] });
+  // --- end of moving existing data ---
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'cutover_' });
     // Zeroed series so dashboards and alerts see every label set from the start.
@@ -178,6 +241,9 @@ export class Metrics implements Telemetry, GuardTelemetry {
     for (const verdict of VERDICTS) this.guardEvaluations.inc({ verdict }, 0);
     for (const action of ['rollback', 'promote'] as const) this.guardActions.inc({ action }, 0);
     for (const result of ['ok', 'failed'] as const) this.unleashMirrors.inc({ result }, 0);
+    this.zeroConsistency();
+    for (const side of SIDES) for (const what of ['retry', 'unit_failed'] as const) this.migrationErrors.inc({ side, what }, 0);
+    this.migrationProgress(null, null, 0);
     for (const op of ['abort', 'hand_over', 'retry', 'dead_letter', 'ack'] as const) this.outboxFenced.inc({ op }, 0);
     for (const kind of ['version_backwards', 'generation_changed', 'rewritten', 'missing'] as const) this.stateAnomalies.inc({ kind }, 0);
     this.stateMissing.set(0);
@@ -270,5 +336,52 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   rollbackSeen(trigger: 'manual' | 'auto'): void {
     this.rollbacks.inc({ trigger });
+  }
+
+  consistencyChecked(mode: ConsistencyMode, result: Exclude<ConsistencyResult, 'skipped'>): void {
+    this.consistencyChecks.inc({ mode, result });
+  }
+
+  consistencySkipped(mode: ConsistencyMode, reason: ConsistencySkip): void {
+    this.consistencyChecks.inc({ mode, result: 'skipped' });
+    this.consistencySkips.inc({ mode, reason });
+  }
+
+  consistencyMismatched(mode: ConsistencyMode, kind: MismatchKind, messages: number): void {
+    this.consistencyMismatches.inc({ mode, kind }, messages);
+  }
+
+  migrationItems(mode: JobMode, item: MigrationItem, outcome: MigrationOutcome, count: number): void {
+    if (count > 0) this.migrationItemCounts.inc({ mode, item, outcome }, count);
+  }
+
+  migrationMismatches(kind: MigrationMismatchKind, count: number, fixed: number): void {
+    if (count - fixed > 0) this.migrationMismatchCounts.inc({ kind, fixed: 'false' }, count - fixed);
+    if (fixed > 0) this.migrationMismatchCounts.inc({ kind, fixed: 'true' }, fixed);
+  }
+
+  migrationError(side: Side, what: 'retry' | 'unit_failed'): void {
+    this.migrationErrors.inc({ side, what });
+  }
+
+  migrationProgress(progress: JobProgress | null, etaSeconds: number | null, verifiedUsers: number): void {
+    this.migrationJob.reset();
+    if (progress) this.migrationJob.set({ mode: progress.job.mode, status: progress.job.status }, 1);
+    this.migrationProgressItems.set({ of: 'done' }, progress ? itemsDone(progress) : 0);
+    this.migrationProgressItems.set({ of: 'expected' }, progress ? itemsExpected(progress) : 0);
+    this.migrationOpenUnits.set({ state: 'open' }, progress?.units.open ?? 0);
+    this.migrationOpenUnits.set({ state: 'leased' }, progress?.units.leased ?? 0);
+    this.migrationEta.set(etaSeconds ?? -1);
+    this.migrationMismatchesFound.set({ state: 'found' }, progress?.counters.mismatches ?? 0);
+    this.migrationMismatchesFound.set({ state: 'fixed' }, progress?.counters.fixed ?? 0);
+    this.migrationVerifiedUsers.set(verifiedUsers);
+  }
+
+  private zeroConsistency(): void {
+    for (const mode of ['other-side', 'same-side'] as const) {
+      for (const result of ['match', 'mismatch', 'error', 'skipped'] as const) this.consistencyChecks.inc({ mode, result }, 0);
+      for (const reason of ['not_dual_writing', 'degraded', 'in_flight_limit'] as const) this.consistencySkips.inc({ mode, reason }, 0);
+      for (const kind of MISMATCH_KINDS) this.consistencyMismatches.inc({ mode, kind }, 0);
+    }
   }
 }

@@ -8,8 +8,16 @@ import type { StateView } from './state-view.js';
 
 export interface Route extends RouteDecision {
   bucket: number;
+  /** Eligible by the flag and, when the gate is on, verified. */
   eligible: boolean;
+  /** With the gate on: whether the user's existing data was verified on new; null when the gate is off (or for a channel). */
+  verified: boolean | null;
   state: RolloutState;
+}
+
+/** Who may enter new once their data is there (`migrate.requireVerified`); absent = everyone. */
+export interface VerificationGate {
+  has(userId: string): boolean;
 }
 
 const MAX_CACHED_BUCKETS = 200_000;
@@ -34,7 +42,13 @@ export class Router {
     private readonly stateView: StateView,
     private readonly eligibility: Eligibility,
     private readonly groupId: string,
+    private readonly gate?: VerificationGate,
   ) {}
+
+  /** Eligibility by the flag alone, before the gate (route lookups say why a user is held back). */
+  flagEligible(peer: Peer): boolean {
+    return this.eligibility.isEligible(peer);
+  }
 
   route(peer: Peer, state: RolloutState = this.stateView.current()): Route {
     const key = stickyKey(peer);
@@ -44,9 +58,11 @@ export class Router {
       if (this.buckets.size >= MAX_CACHED_BUCKETS) this.buckets.clear();
       this.buckets.set(key, bucket);
     }
-    const eligible = this.eligibility.isEligible(peer);
+    // The gate narrows eligibility, never the bucket: raising the percent still only adds users.
+    const verified = this.gate !== undefined && peer.type === 'user' ? this.gate.has(peer.id) : null;
+    const eligible = verified !== false && this.eligibility.isEligible(peer);
     // The fields of decideRoute() written out: an object spread costs microseconds on this path.
     const cohort = cohortOf(state, bucket, eligible);
-    return { cohort, primary: cohort, secondary: isDualWriting(state) ? otherSide(cohort) : null, bucket, eligible, state };
+    return { cohort, primary: cohort, secondary: isDualWriting(state) ? otherSide(cohort) : null, bucket, eligible, verified, state };
   }
 }

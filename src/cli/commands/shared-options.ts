@@ -8,6 +8,8 @@ export interface CliIo {
   now(): number;
   /** Calls `handler` on Ctrl-C (SIGINT); returns a function that stops listening. */
   onInterrupt(handler: () => void): () => void;
+  /** True when stdout is a terminal: progress redraws one line in place; otherwise it prints a line now and then. */
+  interactive: boolean;
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -101,4 +103,17 @@ export function addChangeOptions(command: Command, forceAllows?: string): Comman
   return command
     .option('--reason <text>', `why; recorded in the audit log${forceAllows ? ' (required with --force)' : ''}`, parseReason)
     .option('--expected-version <n>', 'apply only if the state is still at this version (see cutover status)', wholeNumber(0, Number.MAX_SAFE_INTEGER));
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (Ctrl-C ends a follow without waiting). */
+export function interruptibleSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

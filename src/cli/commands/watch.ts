@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, type AdminClient } from '../admin-client.js';
 import { formatCliError, formatOutboxLine, formatStatus, formatTime, humanDuration } from '../format.js';
-import { addGatewayOptions, clientFrom, examples, parseDurationMs, wholeNumber, type CliIo, type GatewayOptions } from './shared-options.js';
+import { addGatewayOptions, clientFrom, examples, interruptibleSleep, parseDurationMs, wholeNumber, type CliIo, type GatewayOptions } from './shared-options.js';
 
 interface WatchOptions extends GatewayOptions {
   interval: number;
@@ -37,7 +37,7 @@ ${examples(
           if (interrupted.signal.aborted) break;
           io.write(`${CLEAR_SCREEN}${frame}`);
           if (options.count !== undefined && refresh >= options.count) break;
-          await sleep(options.interval, interrupted.signal);
+          await interruptibleSleep(options.interval, interrupted.signal);
           if (interrupted.signal.aborted) break;
         }
       } finally {
@@ -58,16 +58,4 @@ async function renderFrame(client: AdminClient, options: WatchOptions, io: CliIo
     if (err instanceof CliError && !FATAL_CODES.has(err.code)) return `${header}${formatCliError(err)}\nretrying every ${humanDuration(options.interval)}\n`;
     throw err;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { cohortOf } from '../../domain/route.js';
 import { RouteInfo, UserId, errorReplies } from '../schemas.js';
 
 export const routeLookupRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -17,9 +18,15 @@ export const routeLookupRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { userId } = request.params;
     const route = router.route({ type: 'user', id: userId });
     const { state } = route;
+    // Held back: the flag and the percent would move this user, but their data is not verified on new.
+    const wouldMove = route.verified === false && cohortOf(state, route.bucket, router.flagEligible({ type: 'user', id: userId })) === 'new';
     return {
       userId, cohort: route.cohort, primary: route.primary, secondary: route.secondary, stage: state.stage,
       percent: state.percent, bucket: route.bucket, eligible: route.eligible, rolledBack: state.rollback !== null, version: state.version,
+      verified: route.verified,
+      heldBack: wouldMove
+        ? { code: 'NOT_VERIFIED' as const, message: "on old until their existing data is verified on new (migrate.requireVerified): cutover migrate verify marks them once everything of theirs matches" }
+        : null,
     };
   });
 };

@@ -42,6 +42,11 @@ export class MemoryStateStore implements StateStore {
     this.loss = null;
   }
 
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.entries.push({ id: `${Date.now()}-${this.sequence++}`, ...entry });
+    if (this.entries.length > this.auditMaxLen) this.entries.shift();
+  }
+
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {
     const newestFirst = [...this.entries].reverse();
     const start = beforeId ? newestFirst.findIndex((e) => e.id === beforeId) + 1 : 0;

@@ -25,6 +25,14 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:events`;
   }
 
+  /**
+   * A migration job's keys (see lua/migration-*.lua), beside the state in one slot: the job's
+   * traffic is a few commands per page, far below the outbox's.
+   */
+  job(part: 'job' | 'units' | 'open' | 'owners' | 'checkpoints' | 'mismatches' | 'candidates' | 'held' | 'verified' | 'verified-seq' | 'finalizing' | 'workers'): string {
+    return `cutover:{${this.migration}}:mig:${part}`;
+  }
+
   private shardTag(shard: number): string {
     return `cutover:{${this.migration}:${shard}}`;
   }

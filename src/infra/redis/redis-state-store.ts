@@ -89,6 +89,11 @@ export class RedisStateStore implements StateStore {
     await this.options.redis.del(this.options.keys.stateLoss);
   }
 
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    const { redis, keys, auditMaxLen } = this.options;
+    await redis.xadd(keys.audit, 'MAXLEN', '~', auditMaxLen, '*', 'e', JSON.stringify(entry));
+  }
+
   async audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>> {
     const end = beforeId ? `(${beforeId}` : '+';
     const rows = await this.options.redis.xrevrange(this.options.keys.audit, end, '-', 'COUNT', limit);

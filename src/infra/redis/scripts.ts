@@ -20,6 +20,13 @@ const SCRIPTS = {
   deadLetterIntent: 'dead-letter-intent-3.lua',
   redrive: 'redrive-3.lua',
   refreshLeases: 'refresh-leases-1.lua',
+  migrationStart: 'migration-start-8.lua',
+  migrationAdvance: 'migration-advance-3.lua',
+  migrationLease: 'migration-lease-5.lua',
+  migrationCheckpoint: 'migration-checkpoint-4.lua',
+  migrationComplete: 'migration-complete-8.lua',
+  migrationStatus: 'migration-status-1.lua',
+  migrationVerify: 'migration-verify-3.lua',
 } as const;
 
 /** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
@@ -56,6 +63,13 @@ declare module 'ioredis' {
     ): Result<number, Context>;
     redrive(dead: string, stream: string, intents: string, max: Arg, messagePrefix: string, now: Arg): Result<number, Context>;
     refreshLeases(stream: string, group: string, consumer: string, ...entryIds: string[]): Result<string[], Context>;
+    migrationStart(...keysAndArgs: Arg[]): Result<number, Context>;
+    migrationAdvance(...keysAndArgs: Arg[]): Result<number, Context>;
+    migrationLease(...keysAndArgs: Arg[]): Result<[string, string, string | null, number] | null, Context>;
+    migrationCheckpoint(...keysAndArgs: Arg[]): Result<number, Context>;
+    migrationComplete(...keysAndArgs: Arg[]): Result<number, Context>;
+    migrationStatus(...keysAndArgs: Arg[]): Result<number, Context>;
+    migrationVerify(...keysAndArgs: Arg[]): Result<number, Context>;
   }
 }
 

@@ -46,6 +46,8 @@ export interface StateStore {
   /** Who noted a loss and when, or null; cleared once a record is written anew (`clearLoss`). */
   lossNoted(): Promise<{ by: string; at: string } | null>;
   clearLoss(): Promise<void>;
+  /** Audits an action that leaves the rollout state as it is (a migration job started, paused …). */
+  appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest audit entries first. */
   audit(limit: number, beforeId?: string): Promise<Array<AuditEntry & { id: string }>>;
   close(): Promise<void>;

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
+import { runCli } from '../support/cli-process.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { RedisServer } from '../support/redis-server.js';
+import { SimProcess } from '../support/sim-process.js';
+import { driveToCanary, eventually, SERVICE_TOKEN, TOKEN } from '../support/stack.js';
+
+interface MigrationStack {
+  redis: RedisServer;
+  old: SimProcess;
+  fresh: SimProcess;
+  env: Record<string, string>;
+  gateway(extra?: Record<string, string>): Promise<GatewayProcess>;
+}
+
+/** Redis, the sim as old with a generated past, an empty sim as new, and gateways on demand. */
+async function migrationStack(t: TestContext, dataset: Partial<DatasetSpec>, extraEnv: Record<string, string> = {}): Promise<MigrationStack> {
+  const redis = await RedisServer.start();
+  t.after(() => redis.destroy());
+  const [old, fresh] = await Promise.all([SimProcess.start({ name: 'old', dataset }), SimProcess.start({ name: 'new' })]);
+  t.after(() => old.destroy());
+  t.after(() => fresh.destroy());
+  const side = (sim: SimProcess) => JSON.stringify({ type: 'http-legacy', baseUrl: sim.url, timeout: '1s', retries: 1 });
+  const env = {
+    CUTOVER_REDIS_URL: redis.url,
+    CUTOVER_OLD_SIDE: side(old),
+    CUTOVER_NEW_SIDE: side(fresh),
+    CUTOVER_ADMIN_TOKENS: `e2e:operator:${TOKEN}`,
+    CUTOVER_API_TOKENS: `e2e-backend:${SERVICE_TOKEN}`,
+    CUTOVER_OUTBOX_INFLIGHT_GRACE: '5s',
+    CUTOVER_OUTBOX_LEASE_TIMEOUT: '5s',
+    CUTOVER_MIGRATE_LEASE_TIMEOUT: '2s',
+    CUTOVER_MIGRATE_PAGE_SIZE: '500',
+    CUTOVER_LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  return {
+    redis, old, fresh, env,
+    async gateway(extra = {}) {
+      const gateway = await GatewayProcess.start({ ...env, ...extra });
+      t.after(() => gateway.kill());
+      return gateway;
+    },
+  };
+}
+
+async function admin(gateway: GatewayProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+  const res = await gateway.request(method, path, body, TOKEN);
+  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function jobDone(gateway: () => GatewayProcess, timeoutMs: number): Promise<any> {
+  let last: any;
+  await eventually(async () => {
+    try {
+      last = await admin(gateway(), 'GET', '/admin/migration');
+    } catch {
+      return false; // a gateway restarting
+    }
+    return last.job.status === 'done';
+  }, timeoutMs, 'the migration job to finish');
+  return last;
+}
+
+const BIG: Partial<DatasetSpec> = { seed: 11, users: 240, messages: 60_000, groups: 10, peersPerUser: 6, maxGroupSize: 200 };
+
+test('two gateways copy 60,000 messages, 240 users and 10 groups old → new through a SIGKILL and 20 % failing reads; verify finds 0 mismatches and the gate admits users only once verified', async (t) => {
+  const stack = await migrationStack(t, BIG, { CUTOVER_MIGRATE_REQUIRE_VERIFIED: 'true' });
+  let a = await stack.gateway();
+  const b = await stack.gateway();
+  await driveToCanary(a, 100);
+  const dataset = await stack.old.dataset();
+
+  // At 100 % every eligible user would be on new; none is verified yet, so the gate holds them all on old.
+  const someone = (await stack.old.request('GET', '/v1/users?limit=3')).items[2].id as string;
+  const held = await a.request('GET', `/v1/route/${encodeURIComponent(someone)}`);
+  assert.equal(held.body.cohort, 'old');
+  assert.equal(held.body.verified, false);
+  assert.equal(held.body.heldBack.code, 'NOT_VERIFIED');
+
+  await stack.old.setFaults({ readErrorRate: 0.2 });
+  const plan = await admin(a, 'GET', '/admin/migration/plan');
+  assert.equal(plan.totals.messages, 60_000);
+  assert.equal(plan.totals.users, 240);
+  await admin(a, 'POST', '/admin/migration/start', { mode: 'copy', reason: 'e2e: copy the past' });
+
+  // Kill gateway a once the job is well under way, then start it again on the same Redis.
+  await eventually(async () => ((await admin(b, 'GET', '/admin/migration')).counters['messages.created'] ?? 0) > 15_000, 60_000, 'the copy to be under way');
+  await a.kill();
+  const atKill = (await admin(b, 'GET', '/admin/migration')).counters['messages.created'];
+  assert.ok(atKill < 60_000, `killed mid-job (${atKill} of 60,000 copied)`);
+  a = await stack.gateway();
+
+  const copied = await jobDone(() => b, 120_000);
+  assert.equal(copied.counters['done.user'], 240);
+  assert.equal(copied.counters['done.group'], 10);
+  assert.equal(copied.counters['listed.messages'], 60_000);
+  assert.ok((copied.counters.takenOver ?? 0) >= 1, 'the killed gateway\'s units were taken over');
+  // The new side's own counters: every message once, none sent twice, nothing lost.
+  const imports = await stack.fresh.importStats();
+  const ids = await stack.fresh.messageIds();
+  assert.equal(ids.length, 60_000);
+  assert.equal(new Set(ids).size, 60_000);
+  assert.equal(imports.imported, 60_000);
+  assert.equal(imports.importDuplicates, 0, 'no message was written twice, the killed gateway\'s last page included');
+  assert.ok((await stack.old.reads()).readFailuresInjected > 50, 'the old side did fail reads');
+
+  // Verify with the old side still failing reads, started on the restarted gateway.
+  await admin(a, 'POST', '/admin/migration/start', { mode: 'verify', reason: 'e2e: prove it', settle: '0s' });
+  const verified = await jobDone(() => a, 120_000);
+  assert.equal(verified.counters.mismatches ?? 0, 0);
+  assert.equal(verified.counters['messages.verified'], 60_000);
+  assert.equal(verified.verifiedUsers, dataset.totals.users);
+  assert.equal((await admin(a, 'GET', '/admin/migration/report')).total, 0);
+
+  await eventually(async () => (await a.request('GET', `/v1/route/${encodeURIComponent(someone)}`)).body.cohort === 'new', 5_000, 'the verified user to enter new');
+  await eventually(async () => (await b.request('GET', `/v1/route/${encodeURIComponent(someone)}`)).body.verified === true, 5_000, 'the other gateway to see the user verified');
+  const admitted = await b.request('GET', `/v1/route/${encodeURIComponent(someone)}`);
+  assert.equal(admitted.body.cohort, 'new');
+  assert.equal(admitted.body.heldBack, null);
+});
+
+test('verify reports a planted difference at its exact place (CLI), and --redrive repairs it', async (t) => {
+  const stack = await migrationStack(t, { seed: 3, users: 30, messages: 3_000, groups: 3, peersPerUser: 4, maxGroupSize: 20 });
+  const gateway = await stack.gateway();
+  const cli = (...args: string[]) => runCli(['migrate', ...args], { CUTOVER_URL: gateway.url, CUTOVER_TOKEN: TOKEN });
+
+  const copy = await cli('start', '--reason', 'e2e: copy');
+  assert.equal(copy.code, 0, copy.stderr);
+  assert.match(copy.stdout, /done/);
+
+  // Plant three differences on new: a message gone, a contact changed, a member missing.
+  const conversation = (await stack.fresh.request('GET', '/v1/conversations?limit=100')).items.find((c: any) => c.type === 'user');
+  const page = await stack.fresh.request('GET', `/v1/conversations/user/${encodeURIComponent(conversation.a)}/${encodeURIComponent(conversation.b)}/messages?after=start&limit=5`);
+  const lost = page.messages[2].id as string;
+  await stack.fresh.deleteMessage(lost);
+  const userId = conversation.a as string;
+  const contacts = await stack.fresh.request('GET', `/v1/users/${encodeURIComponent(userId)}/contacts?limit=1000`);
+  const contact = contacts.items[0];
+  const data = {
+    profile: await stack.fresh.request('GET', `/v1/users/${encodeURIComponent(userId)}`),
+    contacts: contacts.items.map((c: any, i: number) => (i === 0 ? { ...c, state: c.state === 'accepted' ? 'pending_out' : 'accepted' } : c)),
+    blocklist: (await stack.fresh.request('GET', `/v1/users/${encodeURIComponent(userId)}/blocklist?limit=1000`)).items,
+    settings: await stack.fresh.request('GET', `/v1/users/${encodeURIComponent(userId)}/settings`),
+    readPositions: (await stack.fresh.request('GET', `/v1/users/${encodeURIComponent(userId)}/read-positions?limit=1000`)).items,
+  };
+  await stack.fresh.request('PUT', `/v1/import/users/${encodeURIComponent(userId)}`, data);
+  const group = (await stack.fresh.request('GET', '/v1/groups?limit=1')).items[0];
+  const member = (await stack.fresh.request('GET', `/v1/groups/${encodeURIComponent(group.id)}/members?limit=1`)).items[0];
+  await stack.fresh.request('POST', `/v1/groups/${encodeURIComponent(group.id)}/members/remove`, { userIds: [member.userId] });
+
+  const found = await cli('verify', '--settle', '0s', '--reason', 'e2e: find them');
+  assert.equal(found.code, 3, `exit 3 while differences remain\n${found.stdout}\n${found.stderr}`);
+  assert.match(found.stderr, /MISMATCHES: 3 differences remain/);
+  const report = JSON.parse((await cli('report', '--json')).stdout);
+  assert.equal(report.total, 3);
+  const byKind = Object.fromEntries(report.mismatches.map((m: any) => [m.kind, m]));
+  assert.equal(byKind.message_missing_on_new.item, lost);
+  assert.equal(byKind.message_missing_on_new.where, `conversation ${conversation.a}↔${conversation.b}`);
+  assert.equal(byKind.contact.item, contact.userId);
+  assert.equal(byKind.contact.where, `user ${userId}`);
+  assert.equal(byKind.contact.old.state, contact.state);
+  assert.equal(byKind.member.item, member.userId);
+  assert.equal(byKind.member.where, `group ${group.id}`);
+  assert.equal(byKind.member.new, null);
+  const human = await cli('report');
+  assert.match(human.stdout, new RegExp(`message_missing_on_new +conversation .+ +${lost}`));
+
+  const repaired = await cli('verify', '--redrive', '--settle', '0s', '--reason', 'e2e: repair them');
+  assert.equal(repaired.code, 0, repaired.stderr);
+  assert.match(repaired.stdout, /3 found, 3 fixed/);
+  assert.ok((await stack.fresh.messageIds()).includes(lost));
+
+  const clean = await cli('verify', '--settle', '0s', '--json', '--reason', 'e2e: confirm');
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.equal(JSON.parse(clean.stdout).counters.mismatches ?? 0, 0);
+});
