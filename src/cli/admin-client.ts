@@ -231,6 +231,8 @@ export class AdminClient {
       case 'STATE_UNAVAILABLE':
       case 'OUTBOX_UNAVAILABLE':
         return `the gateway cannot reach Redis; try again in a second. To roll back without a gateway: ${BREAK_GLASS_EXAMPLE}`;
+      case 'NOT_ALL_VERIFIED':
+        return 'cutover migrate verify --redrive --reason "..." verifies the rest; cutover migrate report shows what holds them back';
       case 'NO_MIGRATION':
         return 'cutover migrate plan shows what a job would move; cutover migrate start --reason "..." starts one';
       case 'MIGRATION_CONFLICT':

@@ -39,3 +39,4 @@ export const InvalidTransitionError = defineError('INVALID_TRANSITION', 409, 'In
 export const BakeNotDoneError = defineError('BAKE_NOT_DONE', 409, 'BakeNotDoneError');
 export const MigrationConflictError = defineError('MIGRATION_CONFLICT', 409, 'MigrationConflictError');
 export const NoMigrationError = defineError('NO_MIGRATION', 404, 'NoMigrationError');
+export const NotAllVerifiedError = defineError('NOT_ALL_VERIFIED', 409, 'NotAllVerifiedError');

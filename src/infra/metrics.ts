@@ -7,7 +7,7 @@ import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js'
 import { MISMATCH_KINDS, type ConsistencyMode, type MismatchKind } from '../domain/consistency.js';
 import type { ConsistencyResult, ConsistencySkip } from '../services/ports/consistency-telemetry.js';
 import type { GuardTelemetry } from '../services/guard.js';
-import { itemsDone, itemsExpected, type JobMode, type JobProgress } from '../domain/migration/job.js';
+import { itemsDone, itemsExpected, type JobMode, type JobProgress, type JobStatus } from '../domain/migration/job.js';
 import type { MismatchKind as MigrationMismatchKind } from '../domain/migration/mismatch.js';
 import type { MigrationItem, MigrationOutcome } from '../services/ports/migration-telemetry.js';
 import type { FencedOp, OutboxCounts } from '../services/ports/outbox.js';
@@ -21,6 +21,7 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * alerts. Labels are bounded sets (side, op, outcome, stage): never a user or message id.
  */
 const VERDICTS: readonly (Verdict | 'idle')[] = ['healthy', 'hold', 'breach', 'rollback', 'idle'];
+const JOB_STATUSES: readonly JobStatus[] = ['running', 'paused', 'finalizing', 'done'];
 const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-increase', 'p99', 'p99-increase', 'sequential-test', 'tripwire', 'no-data-cap'];
 
 export class Metrics implements Telemetry, GuardTelemetry {
@@ -210,10 +211,11 @@ export class Metrics implements Telemetry, GuardTelemetry {
     labelNames: ['side', 'what'] as const,
     registers: [this.registry],
   });
+  /** Carries the job id so the status page can name the job: one job's series at a time (reset at every read), a few per migration. */
   readonly migrationJob = new Gauge({
     name: 'cutover_migration_job_status',
-    help: 'The migration job as this instance last read it: 1 for its status (running, paused, finalizing, done), 0 for the others',
-    labelNames: ['mode', 'status'] as const,
+    help: 'The migration job (id, mode) as this instance last read it: 1 for its status (running, paused, finalizing, done), 0 for the others',
+    labelNames: ['id', 'mode', 'status'] as const,
     registers: [this.registry],
   });
   readonly migrationProgressItems = new Gauge({
@@ -366,7 +368,10 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   migrationProgress(progress: JobProgress | null, etaSeconds: number | null, verifiedUsers: number): void {
     this.migrationJob.reset();
-    if (progress) this.migrationJob.set({ mode: progress.job.mode, status: progress.job.status }, 1);
+    if (progress) {
+      const { id, mode } = progress.job;
+      for (const status of JOB_STATUSES) this.migrationJob.set({ id, mode, status }, status === progress.job.status ? 1 : 0);
+    }
     this.migrationProgressItems.set({ of: 'done' }, progress ? itemsDone(progress) : 0);
     this.migrationProgressItems.set({ of: 'expected' }, progress ? itemsExpected(progress) : 0);
     this.migrationOpenUnits.set({ state: 'open' }, progress?.units.open ?? 0);

@@ -107,6 +107,12 @@ test('two gateways copy 60,000 messages, 240 users and 10 groups old → new thr
   assert.equal(imports.imported, 60_000);
   assert.equal(imports.importDuplicates, 0, 'no message was written twice, the killed gateway\'s last page included');
   assert.ok((await stack.old.reads()).readFailuresInjected > 50, 'the old side did fail reads');
+  const copiedByB = await messagesCopiedBy(b);
+  assert.ok(copiedByB > 0 && copiedByB < 60_000, `both gateways copied (b: ${copiedByB} of 60,000)`);
+
+  const early = await a.request('POST', '/admin/rollout/stage', { stage: 'complete' }, TOKEN);
+  assert.equal(early.status, 409);
+  assert.equal(early.body.error.code, 'NOT_ALL_VERIFIED');
 
   // Verify with the old side still failing reads, started on the restarted gateway.
   await admin(a, 'POST', '/admin/migration/start', { mode: 'verify', reason: 'e2e: prove it', settle: '0s' });
@@ -121,19 +127,39 @@ test('two gateways copy 60,000 messages, 240 users and 10 groups old → new thr
   const admitted = await b.request('GET', `/v1/route/${encodeURIComponent(someone)}`);
   assert.equal(admitted.body.cohort, 'new');
   assert.equal(admitted.body.heldBack, null);
+  assert.equal((await a.request('POST', '/admin/rollout/stage', { stage: 'complete' }, TOKEN)).status, 200, 'complete once every user is verified');
 });
+
+/** What one gateway's own counter says it copied: work is shared, so each did part. */
+async function messagesCopiedBy(gateway: GatewayProcess): Promise<number> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('cutover_migration_items_total{mode="copy",item="message",outcome="created"}'));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
 
 test('verify reports a planted difference at its exact place (CLI), and --redrive repairs it', async (t) => {
   const stack = await migrationStack(t, { seed: 3, users: 30, messages: 3_000, groups: 3, peersPerUser: 4, maxGroupSize: 20 });
   const gateway = await stack.gateway();
   const cli = (...args: string[]) => runCli(['migrate', ...args], { CUTOVER_URL: gateway.url, CUTOVER_TOKEN: TOKEN });
 
+  // Live traffic while shadowing: dual-written to both sides, then copied over what is there.
+  await admin(gateway, 'POST', '/admin/rollout/stage', { stage: 'shadow' });
+  const live = Array.from({ length: 20 }, (_, i) => `live-${i}`);
+  for (const id of live) assert.equal((await gateway.request('POST', '/v1/messages', { id, from: 'ann', to: { type: 'user', id: 'ben' }, payload: `live ${id}` })).status, 201);
+  await eventually(async () => {
+    const held = new Set(await stack.fresh.messageIds());
+    return live.every((id) => held.has(id));
+  }, 10_000, 'the live messages on new');
+
   const copy = await cli('start', '--reason', 'e2e: copy');
   assert.equal(copy.code, 0, copy.stderr);
   assert.match(copy.stdout, /done/);
+  assert.match(copy.stdout, /20 already on new/, 'the dual-written messages were found there, not written again');
 
-  // Plant three differences on new: a message gone, a contact changed, a member missing.
-  const conversation = (await stack.fresh.request('GET', '/v1/conversations?limit=100')).items.find((c: any) => c.type === 'user');
+  // Plant four differences on new: a copied message gone, a dual-written one gone (what a Redis
+  // crash under everysec can lose), a contact changed, a member missing.
+  await stack.fresh.deleteMessage(live[7]!);
+  const conversation = (await stack.fresh.request('GET', '/v1/conversations?limit=100')).items.find((c: any) => c.type === 'user' && c.a !== 'ann' && c.a !== 'ben');
   const page = await stack.fresh.request('GET', `/v1/conversations/user/${encodeURIComponent(conversation.a)}/${encodeURIComponent(conversation.b)}/messages?after=start&limit=5`);
   const lost = page.messages[2].id as string;
   await stack.fresh.deleteMessage(lost);
@@ -154,12 +180,14 @@ test('verify reports a planted difference at its exact place (CLI), and --redriv
 
   const found = await cli('verify', '--settle', '0s', '--reason', 'e2e: find them');
   assert.equal(found.code, 3, `exit 3 while differences remain\n${found.stdout}\n${found.stderr}`);
-  assert.match(found.stderr, /MISMATCHES: 3 differences remain/);
+  assert.match(found.stderr, /MISMATCHES: 4 differences remain/);
   const report = JSON.parse((await cli('report', '--json')).stdout);
-  assert.equal(report.total, 3);
+  assert.equal(report.total, 4);
+  const missing = report.mismatches.filter((m: any) => m.kind === 'message_missing_on_new');
+  assert.deepEqual(missing.map((m: any) => m.item).sort(), [lost, live[7]].sort());
+  assert.equal(missing.find((m: any) => m.item === lost).where, `conversation ${conversation.a}↔${conversation.b}`);
+  assert.equal(missing.find((m: any) => m.item === live[7]).where, 'conversation ann↔ben');
   const byKind = Object.fromEntries(report.mismatches.map((m: any) => [m.kind, m]));
-  assert.equal(byKind.message_missing_on_new.item, lost);
-  assert.equal(byKind.message_missing_on_new.where, `conversation ${conversation.a}↔${conversation.b}`);
   assert.equal(byKind.contact.item, contact.userId);
   assert.equal(byKind.contact.where, `user ${userId}`);
   assert.equal(byKind.contact.old.state, contact.state);
@@ -171,8 +199,9 @@ test('verify reports a planted difference at its exact place (CLI), and --redriv
 
   const repaired = await cli('verify', '--redrive', '--settle', '0s', '--reason', 'e2e: repair them');
   assert.equal(repaired.code, 0, repaired.stderr);
-  assert.match(repaired.stdout, /3 found, 3 fixed/);
-  assert.ok((await stack.fresh.messageIds()).includes(lost));
+  assert.match(repaired.stdout, /4 found, 4 fixed/);
+  const held = await stack.fresh.messageIds();
+  assert.ok(held.includes(lost) && held.includes(live[7]!));
 
   const clean = await cli('verify', '--settle', '0s', '--json', '--reason', 'e2e: confirm');
   assert.equal(clean.code, 0, clean.stderr);

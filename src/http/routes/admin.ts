@@ -16,7 +16,7 @@ const ExpectedVersion = Type.Integer({ minimum: 0, description: 'Apply only if t
 const changeReplies = { 200: ChangeReply, ...errorReplies(400, 401, 403, 409, 503) };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard, instanceId, metrics } = app.services;
+  const { auth, control, stateView, stateStore, outbox, memorySide, config, guard, instanceId, metrics, migration } = app.services;
   const { plan } = config;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
@@ -116,6 +116,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
   }, async (request) => {
     const { stage, force, reason, expectedVersion } = request.body;
+    if (stage === 'complete' && config.migrate.requireVerified && !force) await migration.checkAllVerified();
     return change(request.actor, { type: 'set-stage', stage, force }, reason, expectedVersion);
   });
 

@@ -5,7 +5,7 @@ import { planPosition, positionSummary, type Plan } from '../../domain/plan.js';
 import { isDualWriting, type RolloutState } from '../../domain/rollout-state.js';
 import type { AuditEntry } from '../../services/ports/state-store.js';
 import { bucketDelta, histogramQuantile, type Bucket } from './histogram-quantile.js';
-import type { AuditRow, GuardStatus, SideStatus, StateStatus, StatusSnapshot } from './snapshot-schema.js';
+import type { AuditRow, GuardStatus, MigrationJobStatus, SideStatus, StateStatus, StatusSnapshot } from './snapshot-schema.js';
 
 /** The metric names the page reads: the same series `/metrics` serves (see infra/metrics.ts). */
 export const STATUS_METRICS = {
@@ -18,6 +18,13 @@ export const STATUS_METRICS = {
   deadLetters: 'cutover_outbox_dead_letters',
   unconfirmed: 'cutover_outbox_unconfirmed',
   rollbacks: 'cutover_rollbacks_total',
+  migrationJob: 'cutover_migration_job_status',
+  migrationItems: 'cutover_migration_progress_items',
+  migrationUnits: 'cutover_migration_open_units',
+  migrationEta: 'cutover_migration_eta_seconds',
+  migrationMismatches: 'cutover_migration_job_mismatches',
+  migrationVerified: 'cutover_migration_verified_users',
+  migrationErrors: 'cutover_migration_errors_total',
 } as const;
 
 const OUTCOMES = ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const;
@@ -47,6 +54,8 @@ export interface SnapshotSources {
 interface Sample {
   at: number;
   sends: Record<Side, { total: number; errors: number; accepted: number; latency: Bucket[] }>;
+  /** The migration job's done items, with its id: a rate across two jobs means nothing. */
+  migration: { id: string; done: number } | null;
 }
 
 type Labels = Partial<Record<string, string | number>>;
@@ -98,6 +107,7 @@ export class StatusSnapshotBuilder {
       outboxUnconfirmed: sum(metrics.get(STATUS_METRICS.unconfirmed), {}),
       state: state ? this.stateStatus(state, now) : null,
       guard: this.guardStatus(metrics),
+      migrationJob: this.migrationStatus(metrics, sample, baseline, windowMs),
       audit: audit.rows,
       auditError: audit.error,
     };
@@ -139,7 +149,8 @@ export class StatusSnapshotBuilder {
       const accepted = sum(metrics.get(STATUS_METRICS.messages), { primary: side, result: 'accepted' });
       return [side, { total, errors, accepted, latency: buckets(metrics.get(STATUS_METRICS.latency) ?? [], { side, op: 'send' }) }];
     })) as Sample['sends'];
-    return { at: now, sends };
+    const job = currentJob(metrics);
+    return { at: now, sends, migration: job ? { id: job.id, done: sum(metrics.get(STATUS_METRICS.migrationItems), { of: 'done' }) } : null };
   }
 
   /** The newest sample at least RATE_WINDOW_MS old, else the oldest one; drops what is older. */
@@ -215,6 +226,33 @@ export class StatusSnapshotBuilder {
     };
   }
 
+  /** Fleet-wide gauges every instance reports alike, except the errors: this instance's counters. */
+  private migrationStatus(metrics: Map<string, Series[]>, sample: Sample, baseline: Sample | undefined, windowMs: number | null): MigrationJobStatus | null {
+    const job = currentJob(metrics);
+    if (!job || !sample.migration) return null;
+    const gauge = (name: keyof typeof STATUS_METRICS, match: Labels = {}) => sum(metrics.get(STATUS_METRICS[name]), match);
+    const done = sample.migration.done;
+    const expected = gauge('migrationItems', { of: 'expected' });
+    const then = baseline?.migration;
+    const eta = gauge('migrationEta');
+    const errors = (side: Side) => ({
+      retries: gauge('migrationErrors', { side, what: 'retry' }),
+      unitsPutBack: gauge('migrationErrors', { side, what: 'unit_failed' }),
+    });
+    return {
+      ...job,
+      done,
+      expected,
+      progress: expected > 0 ? Math.min(1, done / expected) : null,
+      itemsPerSecond: windowMs && then?.id === job.id ? Math.max(0, done - then.done) / (windowMs / 1000) : null,
+      etaSeconds: eta >= 0 ? eta : null,
+      units: { open: gauge('migrationUnits', { state: 'open' }), leased: gauge('migrationUnits', { state: 'leased' }) },
+      mismatches: { found: gauge('migrationMismatches', { state: 'found' }), fixed: gauge('migrationMismatches', { state: 'fixed' }) },
+      verifiedUsers: gauge('migrationVerified'),
+      errors: { old: errors('old'), new: errors('new') },
+    };
+  }
+
   private guardStatus(metrics: Map<string, Series[]>): GuardStatus {
     const rollbacks = metrics.get(STATUS_METRICS.rollbacks);
     const counts = { manual: sum(rollbacks, { trigger: 'manual' }), auto: sum(rollbacks, { trigger: 'auto' }) };
@@ -242,6 +280,12 @@ export class StatusSnapshotBuilder {
       rollbacks: counts,
     };
   }
+}
+
+/** The job whose status series reads 1, or null: none ever ran (or this instance has not read it yet). */
+function currentJob(metrics: Map<string, Series[]>): { id: string; mode: string; status: string } | null {
+  const series = (metrics.get(STATUS_METRICS.migrationJob) ?? []).find((s) => s.value === 1);
+  return series ? { id: String(series.labels.id), mode: String(series.labels.mode), status: String(series.labels.status) } : null;
 }
 
 /** Sum of the series whose labels include `match` (a counter's children across the other labels). */

@@ -88,6 +88,32 @@ export const GuardStatusSchema = Type.Object({
   rollbacks: Type.Object({ manual: Type.Number(), auto: Type.Number() }),
 });
 
+const MigrationErrorsSchema = Type.Object({
+  /** Calls to this side that failed and were tried again. */
+  retries: Type.Number(),
+  /** Units given back after every try failed: another instance takes them later. */
+  unitsPutBack: Type.Number(),
+});
+
+export const MigrationJobStatusSchema = Type.Object({
+  id: Type.String(),
+  mode: Type.String({ description: 'copy or verify' }),
+  status: Type.String({ description: 'running, paused, finalizing or done' }),
+  done: Type.Number(),
+  expected: Type.Number(),
+  /** done / expected (0..1); null while nothing is expected. */
+  progress: MaybeNumber,
+  /** Change of `done` over `rateWindowMs`; null on the first snapshot or right after the job changed. */
+  itemsPerSecond: MaybeNumber,
+  /** At the job's pace so far; null when unknown. */
+  etaSeconds: MaybeNumber,
+  units: Type.Object({ open: Type.Number(), leased: Type.Number() }),
+  mismatches: Type.Object({ found: Type.Number(), fixed: Type.Number() }),
+  verifiedUsers: Type.Number(),
+  /** This instance's counts since it started, unlike the rest of the job's figures (fleet-wide). */
+  errors: Type.Object({ old: MigrationErrorsSchema, new: MigrationErrorsSchema }),
+});
+
 export const AuditRowSchema = Type.Object({
   at: Type.String(),
   actor: Type.String(),
@@ -107,6 +133,7 @@ export const StatusSnapshotSchema = Type.Object({
   outboxUnconfirmed: Type.Number(),
   state: Type.Union([StateStatusSchema, Type.Null()], { description: 'null until the state is first loaded' }),
   guard: GuardStatusSchema,
+  migrationJob: Type.Union([MigrationJobStatusSchema, Type.Null()], { description: 'The job moving existing data (cutover migrate); null when none ever ran, or before this instance first read it' }),
   audit: Type.Array(AuditRowSchema),
   /** Set when the audit could not be read this time (the rows are the last ones read). */
   auditError: Type.Union([Type.String(), Type.Null()]),
@@ -115,5 +142,6 @@ export const StatusSnapshotSchema = Type.Object({
 export type SideStatus = Static<typeof SideStatusSchema>;
 export type StateStatus = Static<typeof StateStatusSchema>;
 export type GuardStatus = Static<typeof GuardStatusSchema>;
+export type MigrationJobStatus = Static<typeof MigrationJobStatusSchema>;
 export type AuditRow = Static<typeof AuditRowSchema>;
 export type StatusSnapshot = Static<typeof StatusSnapshotSchema>;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { MigrationReader, MigrationWriter, SideLimits } from '../../adapters/migration-side.js';
-import { MigrationConflictError, NoMigrationError } from '../../domain/errors.js';
+import { MigrationConflictError, NoMigrationError, NotAllVerifiedError } from '../../domain/errors.js';
 import { estimateCopy, type PlanEstimate, type PlanTotals } from '../../domain/migration/estimate.js';
 import { jobPace, type Job, type JobMode, type JobPace, type JobProgress } from '../../domain/migration/job.js';
 import type { Mismatch, MismatchKind } from '../../domain/migration/mismatch.js';
@@ -138,6 +138,22 @@ export class MigrationControl {
     const [progress, verifiedUsers] = await Promise.all([store.progress(), store.verifiedCount()]);
     if (progress === null) throw new NoMigrationError('no migration job ran yet; see what one would move with cutover migrate plan, then cutover migrate start');
     return { ...progress, ...jobPace(progress, this.now()), verifiedUsers, instance: { id: instanceId, rates: runner.rates } };
+  }
+
+  /**
+   * With the gate on, `complete` moves everyone to new, verified or not: allowed only once the last
+   * verify finished with every user it listed verified (else 409, which force overrides).
+   */
+  async checkAllVerified(): Promise<void> {
+    const [progress, verified] = await Promise.all([this.options.store.progress(), this.options.store.verifiedCount()]);
+    const users = progress ? (progress.counters['listed.user'] ?? 0) - (progress.counters['missing.user'] ?? 0) : 0;
+    const verifiedAll = progress?.job.mode === 'verify' && progress.job.status === 'done' && verified >= users;
+    if (!verifiedAll) {
+      throw new NotAllVerifiedError(
+        `migrate.requireVerified is on and ${progress?.job.mode === 'verify' && progress.job.status === 'done' ? `only ${verified} of ${users} users are verified` : 'no finished verify shows every user verified'}: complete would move the rest to new without their data. Run cutover migrate verify --redrive first, or force with a reason`,
+        { details: { verifiedUsers: verified, users, job: progress?.job ?? null } },
+      );
+    }
   }
 
   async report(offset: number, limit: number): Promise<MigrationReport> {
