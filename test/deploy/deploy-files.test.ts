@@ -10,7 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
 import { ENV_OVERRIDES, loadConfig } from '../../src/config/load-config.js';
-import { buildCutover, canaryAt, until } from '../support/build-app.js';
+import { OPERATOR_TOKEN, bearer, buildCutover, canaryAt, until } from '../support/build-app.js';
 
 /**
  * The deploy and observability files (Dockerfile, deploy/, docs/alerts.md) against the gateway
@@ -374,6 +374,18 @@ test('every metric, label and label value the dashboard and the alerts use is ex
     const res = await cutover.app.inject({ method: 'POST', url: '/v1/messages', payload: { from: `deploy-u${i}`, to: { type: 'user', id: `deploy-v${i}` }, payload: 'hi', id: `deploy-${i}` } });
     assert.equal(res.statusCode, 201, res.body);
   }
+  // A verify with re-drive that finds a message missing on new and fixes it, so the migration
+  // series exist with the label values the dashboard and the alerts select.
+  await until(async () => {
+    const counts = await cutover.services.outbox.counts();
+    return counts.owed.old + counts.owed.new + counts.unconfirmed === 0;
+  }, 20_000, 'the outbox to drain');
+  assert.ok(cutover.services.memorySide('new')!.delete('deploy-3'), 'new held deploy-3');
+  const verify = await cutover.app.inject({
+    method: 'POST', url: '/admin/migration/start', headers: bearer(OPERATOR_TOKEN),
+    payload: { mode: 'verify', redrive: true, settle: '0s', reason: 'deploy files: migration series' },
+  });
+  assert.equal(verify.statusCode, 200, verify.body);
   const scrape = async (): Promise<string> => {
     const res = await cutover.app.inject({ url: '/metrics' });
     assert.equal(res.statusCode, 200);
@@ -382,7 +394,8 @@ test('every metric, label and label value the dashboard and the alerts use is ex
   };
   let text = '';
   const wanted = [/^cutover_guard_p99_seconds\{side="new"\}/m, /^cutover_guard_threshold\{rule="error-rate"\}/m, /^cutover_unleash_mirror_total\{result="failed"\}/m,
-    /^cutover_adapter_latency_seconds_bucket\{/m, /^cutover_dual_write_total\{side="old",result="ok"\} [1-9]/m];
+    /^cutover_adapter_latency_seconds_bucket\{/m, /^cutover_dual_write_total\{side="old",result="ok"\} [1-9]/m,
+    /^cutover_migration_job_status\{id="[^"]+",mode="verify",status="done"\} 1/m, /^cutover_migration_mismatches_total\{kind="message_missing_on_new",fixed="true"\} 1/m];
   await until(async () => {
     text = await scrape();
     return wanted.every((re) => re.test(text));
@@ -845,6 +858,56 @@ test('alert rules and dashboard queries pass promtool; alerts link their runbook
         at('2m', 'CutoverOutboxCommitsWaiting', []),
         at('3m30s', 'CutoverOutboxCommitsWaiting', [fire('CutoverOutboxCommitsWaiting', { ...job, instance: 'gateway-1' })]),
         at('6m', 'CutoverOutboxCommitsWaiting', []),
+      ],
+    },
+    { // a copy job moves until 10m, then its done count stands still while 8 units stay open
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="copy-1",mode="copy",status="running"'), values: '1x40' },
+        { series: gw('cutover_migration_open_units', 'gateway-1', 'state="open"'), values: '8x40' },
+        { series: gw('cutover_migration_progress_items', 'gateway-1', 'of="done"'), values: '0+100x10 1000x30' },
+        { series: gw('cutover_migration_progress_items', 'gateway-2', 'of="done"'), values: '0+100x10 1000x30' },
+      ],
+      alert_rule_test: [
+        at('9m', 'CutoverMigrationStalled', []),
+        at('22m', 'CutoverMigrationStalled', []),
+        at('26m', 'CutoverMigrationStalled', [fire('CutoverMigrationStalled', job)]),
+      ],
+    },
+    { // a job paused at 5m: its done count stands still, but nothing is stalled
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="copy-2",mode="copy",status="running"'), values: '1x5 0x35' },
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="copy-2",mode="copy",status="paused"'), values: '0x5 1x35' },
+        { series: gw('cutover_migration_open_units', 'gateway-1', 'state="open"'), values: '8x40' },
+        { series: gw('cutover_migration_progress_items', 'gateway-1', 'of="done"'), values: '0+100x5 500x35' },
+      ],
+      alert_rule_test: [
+        at('30m', 'CutoverMigrationStalled', []),
+      ],
+    },
+    { // a verify finds 4 mismatches and fixes 3: raised once it is done, not while it runs
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="verify-1",mode="verify",status="running"'), values: '1x10 0x20' },
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="verify-1",mode="verify",status="done"'), values: '0x10 1x20' },
+        { series: gw('cutover_migration_job_mismatches', 'gateway-1', 'state="found"'), values: '0+1x4 4x25' },
+        { series: gw('cutover_migration_job_mismatches', 'gateway-1', 'state="fixed"'), values: '0x6 3x23' },
+      ],
+      alert_rule_test: [
+        at('8m', 'CutoverMigrationMismatches', []),
+        at('12m', 'CutoverMigrationMismatches', [fire('CutoverMigrationMismatches', job)]),
+      ],
+    },
+    { // a re-drive that fixed every mismatch it found
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_migration_job_status', 'gateway-1', 'id="verify-2",mode="verify",status="done"'), values: '1x20' },
+        { series: gw('cutover_migration_job_mismatches', 'gateway-1', 'state="found"'), values: '4x20' },
+        { series: gw('cutover_migration_job_mismatches', 'gateway-1', 'state="fixed"'), values: '4x20' },
+      ],
+      alert_rule_test: [
+        at('10m', 'CutoverMigrationMismatches', []),
       ],
     },
     { // an event loop blocked for 10 minutes; a failed Unleash mirror write

@@ -79,6 +79,8 @@ test('the status page of a running gateway shows traffic as it flows, then the r
   assert.equal(await page.locator('#guard-verdict').textContent(), 'not judging');
   assert.equal(await page.locator('#cmd-rollback').textContent(), `cutover rollback --url ${gateway.url} --reason "..."`);
   assert.equal(await page.locator('#cmd-resume').textContent(), `cutover resume --url ${gateway.url} --reason "..."`);
+  assert.equal(await page.locator('#migrate-none').textContent(), 'no migration job yet: cutover migrate plan');
+  assert.ok(await page.locator('#migrate-none').isVisible() && !(await page.locator('#migrate-job').isVisible()), 'the hint, not an empty job');
 
   // Canary at 10 %: both sides get every write (the cohort's primary on new, the rest on old).
   await admin(gateway, 'PUT', '/admin/sides/old/faults', { latencyMs: 4 });
@@ -96,6 +98,15 @@ test('the status page of a running gateway shows traffic as it flows, then the r
   assert.ok(await numberIn(page, 'old-total') > 0, 'old-side sends counted');
   assert.match(await page.locator('#new-p99').textContent() ?? '', /\d/, 'a p99 with a number');
   await page.locator('#audit-rows tr', { hasText: 'set-percent' }).first().waitFor({ timeout: 3_000 });
+
+  // Copy what old holds to new: the panel follows the job to its end.
+  await admin(gateway, 'POST', '/admin/migration/start', { mode: 'copy', reason: 'backfill before widening the canary' });
+  await page.locator('#migrate-job').waitFor({ state: 'visible', timeout: 5_000 });
+  assert.equal(await page.locator('#migrate-mode').textContent(), 'copy');
+  assert.match(await page.locator('#migrate-id').textContent() ?? '', /^copy-/);
+  await page.locator('#migrate-status', { hasText: 'done' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#migrate-progress').textContent() ?? '', /^[\d,]+ of [\d,]+ items · 100 %$/);
+  assert.ok(await page.locator('#migrate-none').isHidden(), 'no hint once a job ran');
 
   // Let the rate window fill, the sparklines grow and the guard judge, for a representative screenshot.
   await page.locator('#guard-verdict', { hasText: 'healthy' }).waitFor({ timeout: 15_000 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
+import { LISTING_START } from '../../src/domain/migration/units.js';
+import type { JobProgress } from '../../src/domain/migration/job.js';
 import type { Cutover } from '../../src/main.js';
+import { Metrics } from '../../src/infra/metrics.js';
 import { histogramQuantile, type Bucket } from '../../src/http/status/histogram-quantile.js';
 import { StatusSnapshotBuilder } from '../../src/http/status/snapshot-builder.js';
 import type { StatusSnapshot } from '../../src/http/status/snapshot-schema.js';
@@ -162,4 +166,53 @@ test('the page and its snapshot need no token and show no token, webhook secret 
     for (const secret of [OPERATOR_TOKEN, VIEWER_TOKEN, WEBHOOK_SECRET, USER]) assert.ok(!body.includes(secret), `${secret} must not appear`);
   }
   assert.ok(!('before' in snapshot.audit[0]!) && !('after' in snapshot.audit[0]!), 'audit rows carry no full states');
+});
+
+test('the migration panel shows the fleet-wide job from the registry, a rate from its done gauge over the window, and this instance\'s errors', async () => {
+  const metrics = new Metrics({ defaultMetrics: false });
+  let now = Date.parse('2030-01-01T00:00:00Z');
+  const builder = new StatusSnapshotBuilder({
+    registry: metrics.registry, migration: 'default', plan: loadConfig({ env: {} }).plan, adapters: { old: 'memory', new: 'memory' },
+    state: () => undefined, stateAgeMs: () => 0, guard: { enabled: false, report: () => null }, audit: async () => [], clock: () => now,
+  });
+  assert.equal((await builder.snapshot()).migrationJob, null, 'no job ever ran: the page shows its hint');
+
+  const progress = (id: string, verified: number, status: JobProgress['job']['status'] = 'running'): JobProgress => ({
+    job: {
+      id, mode: 'verify', redrive: true, status, startedAt: now - 60_000, startedBy: 'olga', reason: 'verify and repair', finishedAt: null,
+      settledBefore: now, expected: { users: 10, groups: 0, members: 0, conversations: 5, messages: 990 },
+    },
+    listing: LISTING_START,
+    counters: { 'done.user': 10, 'messages.verified': verified, mismatches: 4, fixed: 3 },
+    units: { open: 6, leased: 2 },
+  });
+  now += 1_000;
+  metrics.migrationProgress(progress('verify-a', 190), 120, 7);
+  metrics.migrationError('new', 'retry');
+  metrics.migrationError('new', 'retry');
+  metrics.migrationError('old', 'unit_failed');
+  const first = (await builder.snapshot()).migrationJob;
+  assert.deepEqual(first, {
+    id: 'verify-a', mode: 'verify', status: 'running', done: 200, expected: 1000, progress: 0.2, itemsPerSecond: null, etaSeconds: 120,
+    units: { open: 6, leased: 2 }, mismatches: { found: 4, fixed: 3 }, verifiedUsers: 7,
+    errors: { old: { retries: 0, unitsPutBack: 1 }, new: { retries: 2, unitsPutBack: 0 } },
+  });
+
+  now += 5_000;
+  metrics.migrationProgress(progress('verify-a', 440), null, 7);
+  const second = (await builder.snapshot()).migrationJob;
+  assert.equal(second?.itemsPerSecond, 250 / 5, 'done went 200 → 450 in five seconds');
+  assert.equal(second?.etaSeconds, null, 'the gauge\'s -1 (unknown) is no ETA');
+
+  now += 5_000;
+  metrics.migrationProgress(progress('verify-b', 0), null, 7);
+  const next = (await builder.snapshot()).migrationJob;
+  assert.equal(next?.id, 'verify-b');
+  assert.equal(next?.itemsPerSecond, null, 'no rate across two jobs');
+
+  now += 5_000;
+  metrics.migrationProgress(progress('verify-b', 990, 'done'), 0, 9);
+  const done = (await builder.snapshot()).migrationJob;
+  assert.equal(done?.status, 'done');
+  assert.equal(done?.progress, 1);
 });

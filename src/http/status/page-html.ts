@@ -33,6 +33,10 @@ function sideCard(side: Side, title: string, blurb: string): string {
   </section>`;
 }
 
+function migrateStat(field: string, label: string, sub = ''): string {
+  return `<div class="stat" id="migrate-${field}-box"><div class="label">${label}</div><div class="value num" id="migrate-${field}">—</div><div class="sub num" id="migrate-${field}-sub">${sub}</div></div>`;
+}
+
 const BODY = `
 <header class="top">
   <div class="brand">Cutover <span class="mig" id="migration"></span></div>
@@ -113,6 +117,30 @@ const BODY = `
     <div class="cmd-label">Status in the terminal</div>
     <div class="cmd"><code id="cmd-status"></code><button type="button" data-copy="cmd-status">copy</button></div>
     <div class="note">No gateway answering? Break glass: <code>cutover rollback --redis &lt;redis URL&gt; --reason "..."</code></div>
+  </section>
+
+  <section class="card span-3" id="migrate-card" aria-label="Moving existing data">
+    <h2>Moving existing data <span class="tag">fleet-wide; errors this instance</span></h2>
+    <div class="empty" id="migrate-none" hidden>no migration job yet: <code>cutover migrate plan</code></div>
+    <div id="migrate-job" hidden>
+      <div class="migrate-head"><span class="verdict" id="migrate-status">…</span> <b id="migrate-mode"></b> <code class="muted" id="migrate-id"></code></div>
+      <div class="split-label"><span class="muted">Progress</span> <b class="num" id="migrate-progress">—</b></div>
+      <div class="meter" id="migrate-meter"><div></div></div>
+      <div class="stats migrate-stats">
+        ${migrateStat('rate', 'Items')}
+        ${migrateStat('eta', 'ETA', 'at its pace so far')}
+        ${migrateStat('units', 'Units open', 'leased')}
+        ${migrateStat('mismatches', 'Mismatches', 'found · fixed')}
+        ${migrateStat('verified', 'Verified users')}
+      </div>
+      <table id="migrate-errors">
+        <thead><tr><th>side</th><th class="r">calls retried</th><th class="r">units put back</th></tr></thead>
+        <tbody>
+          <tr><td>old</td><td class="r" id="migrate-old-retries">—</td><td class="r" id="migrate-old-failed">—</td></tr>
+          <tr><td>new</td><td class="r" id="migrate-new-retries">—</td><td class="r" id="migrate-new-failed">—</td></tr>
+        </tbody>
+      </table>
+    </div>
   </section>
 
   <section class="card span-3 audit" id="audit-card" aria-label="Audit log">

@@ -277,6 +277,38 @@ export const PAGE_SCRIPT = String.raw`
     text('guard-rollbacks', 'Rollbacks seen by this instance: ' + int(g.rollbacks.manual) + ' manual, ' + int(g.rollbacks.auto) + ' automatic.');
   }
 
+  function renderMigration(m, windowMs) {
+    $('migrate-none').hidden = !!m;
+    $('migrate-job').hidden = !m;
+    if (!m) return;
+    $('migrate-status').className = 'verdict migrate-' + m.status;
+    text('migrate-status', m.status);
+    text('migrate-mode', m.mode);
+    text('migrate-id', m.id);
+    text('migrate-progress', int(m.done) + (m.expected > 0 ? ' of ' + int(m.expected) + ' items · ' + pct(m.progress * 100) : ' items'));
+    $('migrate-meter').firstElementChild.style.width = ((m.progress || 0) * 100).toFixed(1) + '%';
+    cls($('migrate-meter'), 'done', m.status === 'done');
+    unitValue('migrate-rate', rate(m.itemsPerSecond), '/s');
+    text('migrate-rate-sub', m.itemsPerSecond == null ? 'measuring…' : 'last ' + duration(windowMs));
+    text('migrate-eta', m.status === 'done' ? 'done' : m.etaSeconds == null ? '—' : duration(m.etaSeconds * 1000));
+    text('migrate-eta-sub', m.status === 'done' ? '' : m.status === 'paused' ? 'paused' : m.etaSeconds == null ? 'unknown yet' : 'at its pace so far');
+    text('migrate-units', int(m.units.open));
+    text('migrate-units-sub', int(m.units.leased) + ' leased');
+    var unfixed = Math.max(0, m.mismatches.found - m.mismatches.fixed);
+    text('migrate-mismatches', int(m.mismatches.found) + ' · ' + int(m.mismatches.fixed));
+    text('migrate-mismatches-sub', unfixed > 0 ? int(unfixed) + ' unfixed: cutover migrate report' : 'found · fixed');
+    var finished = m.mode === 'verify' && m.status === 'done';
+    cls($('migrate-mismatches-box'), 'bad', unfixed > 0 && finished);
+    cls($('migrate-mismatches-box'), 'warn', unfixed > 0 && !finished);
+    text('migrate-verified', int(m.verifiedUsers));
+    ['old', 'new'].forEach(function (side) {
+      var e = m.errors[side];
+      text('migrate-' + side + '-retries', int(e.retries));
+      text('migrate-' + side + '-failed', int(e.unitsPutBack));
+      cls($('migrate-' + side + '-failed'), 'st-breach', e.unitsPutBack > 0);
+    });
+  }
+
   function renderAudit(rows, error) {
     var key = JSON.stringify(rows);
     if (key !== rendered.audit) {
@@ -329,6 +361,7 @@ export const PAGE_SCRIPT = String.raw`
     if (s.state) renderState(s.state);
     else text('stage-pill', 'state not loaded');
     renderGuard(s.guard);
+    renderMigration(s.migrationJob, s.rateWindowMs);
     renderAudit(s.audit, s.auditError);
     text('unconfirmed', int(s.outboxUnconfirmed));
     text('footer-window', 'Read-only. Rates and windowed latencies over the last ' + (s.rateWindowMs == null ? '…' : duration(s.rateWindowMs)) + '.');

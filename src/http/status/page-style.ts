@@ -97,6 +97,13 @@ tr:last-child td { border-bottom: 0; }
 .meter.done > div { background: var(--green); }
 .guard-seq { margin: 10px 0; font-size: 12.5px; }
 
+.migrate-head { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+.migrate-head code { font-size: 12px; overflow-wrap: anywhere; }
+.verdict.migrate-running, .verdict.migrate-finalizing { background: rgba(31,111,235,.2); color: var(--blue); border-color: rgba(88,166,255,.5); }
+.verdict.migrate-paused { background: rgba(210,153,34,.15); color: var(--amber); border-color: rgba(210,153,34,.5); }
+.verdict.migrate-done { background: rgba(63,185,80,.15); color: var(--green); border-color: rgba(63,185,80,.5); }
+.stats.migrate-stats { grid-template-columns: repeat(5, minmax(0, 1fr)); margin-top: 10px; }
+
 .stepper { display: grid; grid-template-columns: repeat(4, 1fr); gap: 4px; margin-bottom: 12px; }
 .stepper div { text-align: center; padding: 6px 4px; font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: .6px; background: var(--panel-2); color: var(--faint); border-radius: 4px; }
 .stepper div.past { color: var(--muted); background: #1f2a36; }
@@ -146,6 +153,7 @@ footer a { color: var(--muted); }
   body { padding: 0 10px 18px; }
   main.grid { grid-template-columns: minmax(0, 1fr); }
   .span-2, .span-3, .guard-card { grid-column: auto; }
+  .stats.migrate-stats { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .split-label { margin-top: 12px; font-size: 13px; }
 .split { display: flex; height: 8px; border-radius: 4px; overflow: hidden; background: var(--panel-2); margin-top: 4px; }
 .split .old { background: var(--old); width: 0; transition: width .4s ease; }
