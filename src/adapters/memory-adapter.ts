@@ -34,6 +34,7 @@ export class MemoryAdapter implements MessagingAdapter {
    */
   private readonly inboxes = { user: new Map<string, OutboundMessage[]>(), channel: new Map<string, OutboundMessage[]>() };
   private faults: MemoryFaults = { ...NO_FAULTS };
+  private changeCount = 0;
 
   /** Holds at most `maxMessages`, forgetting the oldest: a long-running embedded gateway stays bounded. */
   constructor(private readonly random: () => number = Math.random, private readonly maxMessages = DEFAULT_MAX_MESSAGES) {}
@@ -54,6 +55,11 @@ export class MemoryAdapter implements MessagingAdapter {
 
   get size(): number {
     return this.messages.size;
+  }
+
+  /** Grows with every message stored or forgotten: a reader's cached view is current while it stays. */
+  get changes(): number {
+    return this.changeCount;
   }
 
   sendToUser(message: OutboundMessage): Promise<void> {
@@ -115,6 +121,7 @@ export class MemoryAdapter implements MessagingAdapter {
   delete(id: string): boolean {
     const message = this.messages.get(id);
     if (message === undefined) return false;
+    this.changeCount++;
     this.messages.delete(id);
     const inboxes = this.inboxes[message.to.type];
     const inbox = inboxes.get(message.to.id);
@@ -151,6 +158,7 @@ export class MemoryAdapter implements MessagingAdapter {
     }
     // Idempotent by id: a replay keeps the first copy.
     if (this.messages.has(message.id)) return;
+    this.changeCount++;
     this.messages.set(message.id, message);
     this.order.push(message.id);
     const inboxes = this.inboxes[message.to.type];
@@ -163,6 +171,7 @@ export class MemoryAdapter implements MessagingAdapter {
   /** Drops a message; being the oldest of all, it is the oldest in its inbox too. */
   private forget(id: string): void {
     const message = this.messages.get(id)!;
+    this.changeCount++;
     this.messages.delete(id);
     const inboxes = this.inboxes[message.to.type];
     const inbox = inboxes.get(message.to.id)!;

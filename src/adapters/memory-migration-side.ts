@@ -4,6 +4,8 @@ import type { ConversationSummary, GroupRecord, Member, Page, UserData, UserProf
 import type { MemoryAdapter } from './memory-adapter.js';
 import type { ImportResult, MigrationWriter, SideLimits } from './migration-side.js';
 
+const SCANS_KEPT = 16;
+
 /**
  * The migration side of a memory messaging system: messages live in its MemoryAdapter (so live
  * sends and imports share one store and one idempotency), the rest in maps here. Listings are
@@ -16,6 +18,7 @@ export class MemoryMigrationSide implements MigrationWriter {
   private readonly userRecords = new Map<string, UserData>();
   private readonly groupRecords = new Map<string, GroupRecord>();
   private readonly groupMembers = new Map<string, Map<string, Member>>();
+  private readonly scans = new Map<string, { changes: number; messages: readonly OutboundMessage[] }>();
 
   constructor(private readonly messages: MemoryAdapter) {}
 
@@ -51,7 +54,7 @@ export class MemoryMigrationSide implements MigrationWriter {
 
   /** Resumes after the (sentAt, id) of the last message seen, so messages arriving meanwhile shift nothing. */
   async history(conversation: Conversation, after: string | undefined, limit: number): Promise<Page<OutboundMessage>> {
-    const messages = this.messages.conversationMessages(conversation);
+    const messages = this.sorted(conversation);
     let start = 0;
     if (after !== undefined) {
       const [time, id] = JSON.parse(after) as [number, string];
@@ -61,6 +64,22 @@ export class MemoryMigrationSide implements MigrationWriter {
     const items = messages.slice(start, start + limit);
     const tail = items[items.length - 1];
     return { items, next: start + limit < messages.length && tail ? JSON.stringify([tail.sentAt, tail.id]) : null };
+  }
+
+  /**
+   * A conversation's messages in order, kept between pages while nothing changed: sorting both
+   * inboxes for every page made paging a big conversation quadratic.
+   */
+  private sorted(conversation: Conversation): readonly OutboundMessage[] {
+    const key = JSON.stringify(conversation);
+    const cached = this.scans.get(key);
+    if (cached && cached.changes === this.messages.changes) return cached.messages;
+    const messages = this.messages.conversationMessages(conversation);
+    this.scans.delete(key);
+    // A few lanes page a few conversations at once; older scans go first.
+    if (this.scans.size >= SCANS_KEPT) this.scans.delete(this.scans.keys().next().value as string);
+    this.scans.set(key, { changes: this.messages.changes, messages });
+    return messages;
   }
 
   async importMessages(_conversation: Conversation, messages: OutboundMessage[]): Promise<ImportResult> {

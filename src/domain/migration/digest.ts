@@ -18,19 +18,54 @@ export class DigestBuilder {
   private ids1 = 0;
   private contents0 = 0;
   private contents1 = 0;
+  /** The running hash of the message being added (two 32-bit lanes). */
+  private h0 = 0;
+  private h1 = 0;
 
+  /** One pass over the message's text: the id's hash goes on over the rest for the content lanes. */
   add(message: OutboundMessage): void {
     this.count++;
-    const [i0, i1] = hash64(message.id);
-    this.ids0 = (this.ids0 + i0) >>> 0;
-    this.ids1 = (this.ids1 + i1) >>> 0;
-    const [c0, c1] = hash64(contentOf(message));
-    this.contents0 = (this.contents0 + c0) >>> 0;
-    this.contents1 = (this.contents1 + c1) >>> 0;
+    this.h0 = SEED0;
+    this.h1 = SEED1;
+    this.text(message.id);
+    this.ids0 = (this.ids0 + fmix(this.h0)) >>> 0;
+    this.ids1 = (this.ids1 + fmix(this.h1 ^ this.h0)) >>> 0;
+    this.number(message.sentAt);
+    this.text(message.from);
+    this.text(message.to.type);
+    this.text(message.to.id);
+    this.text(message.kind ?? '');
+    this.text(message.payload);
+    this.contents0 = (this.contents0 + fmix(this.h0)) >>> 0;
+    this.contents1 = (this.contents1 + fmix(this.h1 ^ this.h0)) >>> 0;
   }
 
   digest(): MessageDigest {
     return { count: this.count, ids: hex(this.ids0, this.ids1), contents: hex(this.contents0, this.contents1) };
+  }
+
+  /** Each field's length goes in first, so no two splits of the same characters hash alike. */
+  private text(text: string): void {
+    let h0 = Math.imul(this.h0 ^ (text.length + 0x10000), M0);
+    let h1 = Math.imul(this.h1 ^ (text.length + 0x10000), M1);
+    for (let i = 0; i < text.length; i++) {
+      const k = text.charCodeAt(i);
+      h0 = Math.imul(h0 ^ k, M0);
+      h0 ^= h0 >>> 15;
+      h1 = Math.imul(h1 ^ k, M1);
+      h1 ^= h1 >>> 13;
+    }
+    this.h0 = h0;
+    this.h1 = h1;
+  }
+
+  private number(value: number): void {
+    const low = value >>> 0;
+    const high = Math.floor(value / 0x1_0000_0000) >>> 0;
+    const h0 = Math.imul(Math.imul(this.h0 ^ low, M0) ^ high, M0);
+    const h1 = Math.imul(Math.imul(this.h1 ^ low, M1) ^ high, M1);
+    this.h0 = h0 ^ (h0 >>> 15);
+    this.h1 = h1 ^ (h1 >>> 13);
   }
 }
 
@@ -38,24 +73,15 @@ export function sameDigest(a: MessageDigest, b: MessageDigest): boolean {
   return a.count === b.count && a.ids === b.ids && a.contents === b.contents;
 }
 
-/** What a message is compared by: its id, sender, recipient, kind, payload and original time. */
+/** What a message is compared by when the digests differ: its id, original time, sender, recipient, kind and payload. */
 export function contentOf(message: OutboundMessage): string {
   return `${message.id}\u0000${message.sentAt}\u0000${contentKey(message)}`;
 }
 
-/** Two independent 32-bit murmur3-style hashes of the UTF-16 code units (fast; not cryptographic). */
-export function hash64(text: string): [number, number] {
-  let h0 = 0x9747b28c;
-  let h1 = 0x85ebca6b ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const k = text.charCodeAt(i);
-    h0 = Math.imul(h0 ^ k, 0x5bd1e995);
-    h0 ^= h0 >>> 15;
-    h1 = Math.imul(h1 ^ k, 0x27d4eb2d);
-    h1 ^= h1 >>> 13;
-  }
-  return [fmix(h0), fmix(h1 ^ h0)];
-}
+const SEED0 = 0x9747b28c;
+const SEED1 = 0x85ebca6b;
+const M0 = 0x5bd1e995;
+const M1 = 0x27d4eb2d;
 
 function fmix(h: number): number {
   h ^= h >>> 16;
