@@ -1,5 +1,5 @@
 import type { Conversation, OutboundMessage } from '../domain/message.js';
-import { compareMessages } from '../domain/message-order.js';
+import { firstAfter } from '../domain/message-order.js';
 import type { ConversationSummary, GroupRecord, Member, Page, UserData, UserProfile } from '../domain/migration/records.js';
 import type { MemoryAdapter } from './memory-adapter.js';
 import type { ImportResult, MigrationWriter, SideLimits } from './migration-side.js';
@@ -58,8 +58,7 @@ export class MemoryMigrationSide implements MigrationWriter {
     let start = 0;
     if (after !== undefined) {
       const [time, id] = JSON.parse(after) as [number, string];
-      const last = { id, sentAt: time } as OutboundMessage;
-      start = firstAfter(messages, last);
+      start = firstAfter(messages, { id, sentAt: time });
     }
     const items = messages.slice(start, start + limit);
     const tail = items[items.length - 1];
@@ -109,17 +108,6 @@ export class MemoryMigrationSide implements MigrationWriter {
     const map = this.groupMembers.get(groupId);
     for (const userId of userIds) map?.delete(userId);
   }
-}
-
-function firstAfter(list: readonly OutboundMessage[], message: OutboundMessage): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareMessages(list[mid] as OutboundMessage, message) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A page of a list by position; the cursor is the position of the next item. */

@@ -16,3 +16,15 @@ export function firstAtOrAfter(list: readonly OutboundMessage[], time: number): 
   }
   return lo;
 }
+
+/** Index of the first message of a list in that order that sorts after `message` (binary search). */
+export function firstAfter(list: readonly OutboundMessage[], message: Pick<OutboundMessage, 'id' | 'sentAt'>): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareMessages(list[mid] as OutboundMessage, message as OutboundMessage) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

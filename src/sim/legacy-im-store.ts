@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Conversation, OutboundMessage } from '../domain/message.js';
-import { compareMessages, firstAtOrAfter } from '../domain/message-order.js';
+import { compareMessages, firstAfter, firstAtOrAfter } from '../domain/message-order.js';
 
 /** What reloading the data file found; skipped lines are torn or foreign writes. */
 export interface StoreLoadResult {
@@ -180,18 +180,6 @@ function messageConversation(message: OutboundMessage): Conversation {
 }
 
 
-
-/** Index of the first message that sorts after `message`. */
-function firstAfter(list: readonly OutboundMessage[], message: OutboundMessage): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareMessages(list[mid] as OutboundMessage, message) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 // Length-prefixed so that no pair of ids can collide with another pair, whatever characters they hold.
 function conversationKey(conversation: Conversation): string {

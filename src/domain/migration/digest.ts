@@ -1,3 +1,4 @@
+import { fmix32 } from '../hash.js';
 import { contentKey, type OutboundMessage } from '../message.js';
 
 /**
@@ -28,16 +29,16 @@ export class DigestBuilder {
     this.h0 = SEED0;
     this.h1 = SEED1;
     this.text(message.id);
-    this.ids0 = (this.ids0 + fmix(this.h0)) >>> 0;
-    this.ids1 = (this.ids1 + fmix(this.h1 ^ this.h0)) >>> 0;
+    this.ids0 = (this.ids0 + fmix32(this.h0)) >>> 0;
+    this.ids1 = (this.ids1 + fmix32(this.h1 ^ this.h0)) >>> 0;
     this.number(message.sentAt);
     this.text(message.from);
     this.text(message.to.type);
     this.text(message.to.id);
     this.text(message.kind ?? '');
     this.text(message.payload);
-    this.contents0 = (this.contents0 + fmix(this.h0)) >>> 0;
-    this.contents1 = (this.contents1 + fmix(this.h1 ^ this.h0)) >>> 0;
+    this.contents0 = (this.contents0 + fmix32(this.h0)) >>> 0;
+    this.contents1 = (this.contents1 + fmix32(this.h1 ^ this.h0)) >>> 0;
   }
 
   digest(): MessageDigest {
@@ -82,15 +83,6 @@ const SEED0 = 0x9747b28c;
 const SEED1 = 0x85ebca6b;
 const M0 = 0x5bd1e995;
 const M1 = 0x27d4eb2d;
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 function hex(a: number, b: number): string {
   return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Conversation, OutboundMessage } from '../../domain/message.js';
+import type { Block, Contact, ContactState, GroupRecord as Group, Member, Settings, UserProfile as User } from '../../domain/migration/records.js';
 import { datasetSpec, peerSlots, type DatasetSpec } from './dataset-spec.js';
 import { Permutation, Rng, fmix32, gcd, hash, inverseMod, mod, unit } from './random.js';
 import * as words from './vocabulary.js';
@@ -29,49 +30,8 @@ const enum Domain {
 
 export type Pool = 'p' | 'c';
 
-export interface User {
-  id: string;
-  displayName: string;
-  avatarUrl?: string;
-  createdAt: number;
-  profile: Record<string, string>;
-}
-
-export interface Group {
-  id: string;
-  name: string;
-  topic?: string;
-  visibility: 'public' | 'private';
-  createdAt: number;
-  memberCount: number;
-  ownerId: string;
-}
-
-export interface Member {
-  userId: string;
-  role: 'owner' | 'admin' | 'member';
-  joinedAt: number;
-}
-
-export type ContactState = 'accepted' | 'pending_in' | 'pending_out';
-
-export interface Contact {
-  userId: string;
-  state: ContactState;
-  since: number;
-}
-
-export interface Block {
-  userId: string;
-  since: number;
-}
-
-export interface Settings {
-  userId: string;
-  notificationLevel: 'all' | 'mentions' | 'none';
-  mutes: Array<{ type: 'user' | 'channel'; id: string; until: number | null }>;
-  custom: Record<string, string>;
-}
+/** The generated items have the shapes every migration side moves (domain/migration/records.ts). */
+export type { Block, Contact, ContactState, Group, Member, Settings, User };
 
 /** How many messages the conversation of each rank holds: 1 each, plus a Zipf share of the rest. */
 class SizeCurve {

@@ -4,16 +4,9 @@
  * Every function here works on unsigned 32-bit integers; indices must stay below 2^32.
  */
 
-/** murmur3's 32-bit finaliser: a bijection on uint32 with full avalanche. */
-export function fmix32(value: number): number {
-  let h = value >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from '../../domain/hash.js';
+
+export { fmix32 };
 
 /** A uint32 hash of a key and up to three indices (each an integer below 2^32). */
 export function hash(key: number, a: number, b = 0, c = 0): number {
