@@ -58,3 +58,15 @@ test('the migration API: viewers read, operators change, bad input is a 400 with
   const metrics = await (await inject({ url: '/metrics' })).body;
   assert.match(metrics, /cutover_migration_items_total\{mode="copy",item="message",outcome="created"\} 3/);
 });
+
+test('a plan or start while the old side cannot be read answers 503 SIDE_UNAVAILABLE and starts nothing', async (t) => {
+  const cutover = await buildCutover(t);
+  assert.equal((await cutover.app.inject({ method: 'POST', url: '/v1/messages', payload: { id: 'x1', from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'x' } })).statusCode, 201);
+  const down = await cutover.app.inject({ method: 'PUT', url: '/admin/sides/old/faults', payload: { down: true }, headers: bearer(OPERATOR_TOKEN) });
+  assert.equal(down.statusCode, 200);
+  const start = await cutover.app.inject({ ...START, headers: bearer(OPERATOR_TOKEN) });
+  assert.equal(start.statusCode, 503);
+  assert.equal(start.json().error.code, 'SIDE_UNAVAILABLE');
+  assert.match(start.json().error.message, /nothing was started/);
+  assert.equal((await cutover.app.inject({ url: '/admin/migration', headers: bearer(VIEWER_TOKEN) })).json().error.code, 'NO_MIGRATION');
+});

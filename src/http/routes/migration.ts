@@ -12,13 +12,13 @@ export const migrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { auth, migration } = app.services;
   const viewer = auth.require('viewer');
   const operator = auth.require('operator');
-  const status = { 200: Open('The job: status, listing position, counters, pace and ETA'), ...errorReplies(400, 401, 403, 404, 409, 503) };
+  const status = { 200: Open('The job: status, listing position, counters, pace and ETA'), ...errorReplies(400, 401, 403, 404, 409, 422, 503) };
 
   app.get('/admin/migration/plan', {
     schema: {
       summary: 'What moving existing data would take: what the old side holds, what the sides allow, the calls and the time the limits impose',
       tags: ['admin'], security: [{ bearer: [] }],
-      response: { 200: Open('Totals, the target side limits, the rates and the estimate'), ...errorReplies(401, 403, 503) },
+      response: { 200: Open('Totals, the target side limits, the rates and the estimate'), ...errorReplies(401, 403, 422, 503) },
     },
     preHandler: viewer,
   }, async () => migration.plan());

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { MigrationReader, MigrationWriter, SideLimits } from '../../adapters/migration-side.js';
-import { MigrationConflictError, NoMigrationError, NotAllVerifiedError } from '../../domain/errors.js';
+import { toAdapterError } from '../../adapters/adapter-error.js';
+import { MigrationConflictError, NoMigrationError, NotAllVerifiedError, RejectedBySideError, SideUnavailableError } from '../../domain/errors.js';
 import { estimateCopy, type PlanEstimate, type PlanTotals } from '../../domain/migration/estimate.js';
 import { jobPace, type Job, type JobMode, type JobPace, type JobProgress } from '../../domain/migration/job.js';
 import type { Mismatch, MismatchKind } from '../../domain/migration/mismatch.js';
@@ -186,7 +187,11 @@ export class MigrationControl {
   private async walk<T>(read: (after: string | undefined) => Promise<{ items: T[]; next: string | null }>, take: (items: T[]) => void): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const page = await this.old.call(() => read(after));
+      const page = await this.old.call(() => read(after)).catch((err: unknown) => {
+        const error = toAdapterError(err);
+        if (!error.retryable) throw new RejectedBySideError(`the old side refused to list what it holds: ${error.message}`, { cause: error });
+        throw new SideUnavailableError(`the old side could not be read after several tries (${error.failure}): ${error.message}; nothing was started`, { retryAfterSeconds: 5, cause: error });
+      });
       take(page.items);
       if (page.next === null) return;
       after = page.next;
