@@ -17,7 +17,8 @@ const VIEWER_TOKEN = 'cli-viewer-token-0123456789';
 const SERVICE_TOKEN = 'cli-service-token-0123456789';
 const PLAN = { plan: { steps: [{ percent: 1, bake: '1s' }, { percent: 5, bake: '1h' }, { percent: 100, bake: '0s' }] } };
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
-const COMMANDS = ['status', 'watch', 'stage', 'step', 'set', 'rollback', 'resume', 'history', 'outbox', 'route'];
+const COMMANDS = ['status', 'watch', 'stage', 'step', 'set', 'rollback', 'resume', 'history', 'outbox', 'route', 'migrate'];
+const MIGRATE_COMMANDS = ['plan', 'start', 'status', 'pause', 'resume', 'verify', 'report'];
 
 interface Run {
   code: number | null;
@@ -127,7 +128,16 @@ describe('cutover CLI against a gateway process on real Redis', () => {
       assert.equal(run.code, 0, COMMANDS[i]);
       assert.match(run.stdout, new RegExp(`^Usage: cutover ${COMMANDS[i]} `), COMMANDS[i]);
       assert.match(run.stdout, /\nExamples:\n {2}cutover /, `${COMMANDS[i]} --help has examples`);
-      if (COMMANDS[i] !== 'route') assert.match(run.stdout, /--url <url>[\s\S]*env: CUTOVER_URL/, `${COMMANDS[i]} takes --url`);
+      if (COMMANDS[i] !== 'route' && COMMANDS[i] !== 'migrate') assert.match(run.stdout, /--url <url>[\s\S]*env: CUTOVER_URL/, `${COMMANDS[i]} takes --url`);
+    }
+    const migrate = await Promise.all(MIGRATE_COMMANDS.map((name) => cutover(['migrate', name, '--help'])));
+    for (const [i, run] of migrate.entries()) {
+      const name = MIGRATE_COMMANDS[i]!;
+      assert.equal(run.code, 0, name);
+      assert.match(commands[COMMANDS.indexOf('migrate')]!.stdout, new RegExp(`\\n {2}${name} `), `migrate --help lists ${name}`);
+      assert.match(run.stdout, new RegExp(`^Usage: cutover migrate ${name} `), name);
+      assert.match(run.stdout, /\nExamples:\n {2}cutover migrate /, `migrate ${name} --help has examples`);
+      assert.match(run.stdout, /--url <url>[\s\S]*env: CUTOVER_URL/, `migrate ${name} takes --url`);
     }
     const rollbackHelp = commands[COMMANDS.indexOf('rollback')]!.stdout;
     assert.match(rollbackHelp, /--redis <url>/);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
 import { AdminClient, CliError, type MigrationStatus } from '../admin-client.js';
 import { humanDuration } from '../format.js';
@@ -42,12 +42,15 @@ ${examples(
   )}`);
 
   const plan = migrate.command('plan').description('What a copy would move, what each side allows, and how long the limits make it take (viewer token)');
-  addGatewayOptions(plan).action(async (options: GatewayOptions) => {
+  addGatewayOptions(plan).addHelpText('after', examples('cutover migrate plan', 'cutover migrate plan --json | jq .estimate')).action(async (options: GatewayOptions) => {
     print(io, options, await planningClient(options).migrationPlan(), formatMigrationPlan);
   });
 
   const start = migrate.command('start').description('Start copying old → new on every gateway and follow it to the end (operator token)');
   addFollowOptions(start);
+  start.addHelpText('after', `
+Walks the old side's listings first (its plan), then every gateway copies; exit 0 once done.
+${examples('cutover migrate start --reason "backfill; CHG-12"', 'cutover migrate start --detach --reason "backfill" && cutover migrate status --watch')}`);
   start.action(async (options: FollowOptions) => {
     const reason = needReason(options, 'start');
     const status = await planningClient(options).migrationStart({ mode: 'copy', reason });
@@ -59,6 +62,9 @@ ${examples(
     .option('--redrive', "write old's version of whatever differs, then compare it again")
     .option('--settle <duration>', 'leave messages younger than this to the next verify (they may still be on their way)', parseSettle, '10s');
   addFollowOptions(verify);
+  verify.addHelpText('after', `
+Exit 0: both sides hold the same, and every user it listed is verified. Exit 3: differences remain.
+${examples('cutover migrate verify --reason "prove it"', 'cutover migrate verify --redrive --reason "repair what differs"', 'cutover migrate verify --settle 0s --json --reason "nightly" | jq .counters.mismatches')}`);
   verify.action(async (options: FollowOptions & { redrive?: boolean; settle: string }) => {
     const reason = needReason(options, 'verify');
     const status = await planningClient(options).migrationStart({ mode: 'verify', redrive: options.redrive === true, settle: options.settle, reason });
@@ -71,8 +77,8 @@ ${examples(
 
   const status = migrate.command('status').description('The current (or last) job, fleet-wide (viewer token)')
     .option('--watch', 'follow it until it is done or Ctrl-C')
-    .option('--interval <duration>', 'time between refreshes with --watch', parseDurationMs, 1_000);
-  addGatewayOptions(status).action(async (options: GatewayOptions & { watch?: boolean; interval: number }) => {
+    .addOption(new Option('--interval <duration>', 'time between refreshes with --watch').argParser(parseDurationMs).default(1_000, '1s'));
+  addGatewayOptions(status).addHelpText('after', examples('cutover migrate status', 'cutover migrate status --watch', 'cutover migrate status --json | jq .etaSeconds')).action(async (options: GatewayOptions & { watch?: boolean; interval: number }) => {
     const client = clientFrom(options);
     const current = await client.migrationStatus();
     if (options.watch) await follow(io, client, { ...options, detach: false }, current);
@@ -83,7 +89,7 @@ ${examples(
     const command = migrate.command(name)
       .description(`${verb} the job on every gateway${name === 'pause' ? ': each leaves its units at the next page, checkpointed' : ' from its checkpoints'} (operator token)`)
       .option('--reason <text>', 'why; recorded in the audit log', parseReason);
-    addGatewayOptions(command).action(async (options: GatewayOptions & { reason?: string }) => {
+    addGatewayOptions(command).addHelpText('after', examples(`cutover migrate ${name} --reason "${name === 'pause' ? 'the vendor asked us to slow down' : 'window reopened'}"`)).action(async (options: GatewayOptions & { reason?: string }) => {
       const reason = needReason(options, name);
       const client = clientFrom(options);
       const reply = name === 'pause' ? await client.migrationPause(reason) : await client.migrationResume(reason);
@@ -94,7 +100,7 @@ ${examples(
   const report = migrate.command('report').description("The last verify's mismatches: what differs, where, and what each side holds (viewer token)")
     .option('--offset <n>', 'skip this many', wholeNumber(0, 10_000_000), 0)
     .option('--limit <n>', 'show at most this many', wholeNumber(1, 10_000), 100);
-  addGatewayOptions(report).action(async (options: GatewayOptions & { offset: number; limit: number }) => {
+  addGatewayOptions(report).addHelpText('after', examples('cutover migrate report', 'cutover migrate report --offset 100 --limit 100', 'cutover migrate report --json | jq \'.mismatches[] | select(.kind == "member")\'')).action(async (options: GatewayOptions & { offset: number; limit: number }) => {
     const reply = await clientFrom(options).migrationReport(options.offset, options.limit);
     print(io, options, reply, (r) => formatMigrationReport(r, options.offset));
   });
@@ -104,7 +110,7 @@ function addFollowOptions(command: Command): void {
   command
     .option('--reason <text>', 'why; recorded in the audit log (required)', parseReason)
     .option('--detach', 'start it and return; follow later with cutover migrate status --watch')
-    .option('--interval <duration>', 'time between progress refreshes', parseDurationMs, 1_000);
+    .addOption(new Option('--interval <duration>', 'time between progress refreshes').argParser(parseDurationMs).default(1_000, '1s'));
   addGatewayOptions(command);
 }
 
