@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAdapter } from './adapters/create-adapter.js';
 import { MemoryAdapter } from './adapters/memory-adapter.js';
@@ -20,7 +19,7 @@ import { MemoryOutbox } from './infra/memory/memory-outbox.js';
 import { MemoryStateStore } from './infra/memory/memory-state-store.js';
 import { Metrics } from './infra/metrics.js';
 import { RedisKeys } from './infra/redis/keys.js';
-import { connectRedis, whenReady } from './infra/redis/redis-connection.js';
+import { connectRedis, whenReady, type RedisClient } from './infra/redis/redis-connection.js';
 import { RedisOutbox } from './infra/redis/redis-outbox.js';
 import { RedisStateStore } from './infra/redis/redis-state-store.js';
 import { DEFAULT_STREAK_RULES } from './domain/guard/failure-streak.js';
@@ -84,7 +83,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const metrics = new Metrics();
 
-  const redisConnections: Redis[] = [];
+  const redisConnections: RedisClient[] = [];
   let stateStore: StateStore;
   let outbox: Outbox;
   let initOutbox: () => Promise<void> = async () => {};

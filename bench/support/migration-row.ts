@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+
 import { destination } from 'pino';
 import { HttpLegacyMigrationSide } from '../../src/adapters/http-legacy-migration-side.js';
 import { DEFAULT_MAX_MESSAGES, MemoryAdapter } from '../../src/adapters/memory-adapter.js';
@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { MemoryMigrationStore } from '../../src/infra/memory/memory-migration-store.js';
 import { RedisKeys } from '../../src/infra/redis/keys.js';
-import { connectRedis, whenReady } from '../../src/infra/redis/redis-connection.js';
+import { connectRedis, whenReady, type RedisClient } from '../../src/infra/redis/redis-connection.js';
 import { RedisMigrationStore } from '../../src/infra/redis/redis-migration-store.js';
 import type { DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
 import type { MigrationStore } from '../../src/services/ports/migration-store.js';
@@ -123,7 +123,7 @@ export async function runRow(request: RowRequest, log: (line: string) => void): 
     if (storeKind === 'redis') {
       redis = await startRedis();
       opened.push(() => (redis as BenchRedis).destroy());
-      const client: Redis = connectRedis({ url: redis.url, commandTimeoutMs: 5_000, logger, role: 'commands' });
+      const client: RedisClient = connectRedis({ url: redis.url, commandTimeoutMs: 5_000, logger, role: 'commands' });
       opened.push(async () => client.disconnect());
       await whenReady(client, 5_000);
       store = new RedisMigrationStore(client, new RedisKeys('bench-migrate'));

@@ -77,7 +77,10 @@ export const ConfigSchema = Type.Object(
     ),
     redis: Type.Object(
       {
-        url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis URL; unset = in-memory (one instance, not durable)' })),
+        url: Type.Optional(Type.String({
+          pattern: '^rediss?(\\+sentinel|\\+cluster)?://',
+          description: 'redis://host:6379 (one server), redis+sentinel://host:26379,host:26379/master (Sentinel), redis+cluster://host:7000,host:7001 (Cluster); rediss for TLS; unset = in-memory (one instance, not durable)',
+        })),
         shards: Type.Integer({ minimum: 1, maximum: 1024, default: 1, description: 'Outbox streams per side (spread over a Cluster)' }),
         commandTimeout: Duration('1s', 'A Redis command slower than this fails the request with 503'),
       },

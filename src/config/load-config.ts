@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseRedisUrl, RedisUrlError } from '../infra/redis/redis-url.js';
 import { Value } from '@sinclair/typebox/value';
 import { RESPONSE_GRACE_MS } from '../adapters/agora-rtm/agora-rtm-adapter.js';
 import { longestCallMs } from '../adapters/http-legacy-adapter.js';
@@ -208,6 +209,14 @@ function resolve(input: ConfigInput): Config {
 
 /** Rules that span keys, which a schema cannot say. */
 function checkCoherence(config: Config): void {
+  if (config.redis.url) {
+    try {
+      parseRedisUrl(config.redis.url);
+    } catch (err) {
+      if (!(err instanceof RedisUrlError)) throw err;
+      throw new ConfigError(`config key "redis.url" (CUTOVER_REDIS_URL): ${err.message}; got ${JSON.stringify(config.redis.url.replace(URL_USERINFO, '//$1:***@'))}`);
+    }
+  }
   const planProblem = checkPlan(config.plan);
   if (planProblem) throw new ConfigError(`config key "plan.steps": ${planProblem}`);
   if (config.http.shutdownTimeoutMs === 0) throw new ConfigError('config key "http.shutdownTimeout": must be more than 0, or every stop exits 1 before it can close');

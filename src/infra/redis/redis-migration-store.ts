@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { COUNTERS, type CounterName, type Counters, type Job, type JobProgress, type JobStatus } from '../../domain/migration/job.js';
 import type { Mismatch } from '../../domain/migration/mismatch.js';
 import { decodeUnit, encodeUnit, unitKey, type ListingPhase, type ListingPosition, type Unit } from '../../domain/migration/units.js';
@@ -6,17 +6,17 @@ import type { MigrationStore, UnitLease, UnitResult } from '../../services/ports
 import { MISMATCHES_KEPT } from '../memory/memory-migration-store.js';
 import type { RedisKeys } from './keys.js';
 
-/** Candidates read per step of a finalize, so no single command holds Redis long. */
+/** Candidates read per step of a finalize, so no single command holds RedisClient long. */
 const FINALIZE_CHUNK = 1_000;
 /** A finalize that stops answering is picked up by another instance after this. */
 const FINALIZE_LOCK_MS = 60_000;
 
 /**
- * The migration job's checkpoints in Redis, shared by every instance; each change is one Lua
+ * The migration job's checkpoints in RedisClient, shared by every instance; each change is one Lua
  * script (lua/migration-*.lua), fenced by the unit's owner where a unit is concerned.
  */
 export class RedisMigrationStore implements MigrationStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
 
   async progress(): Promise<JobProgress | null> {
     const [fields, open, leased] = await Promise.all([

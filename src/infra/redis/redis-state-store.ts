@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Logger } from 'pino';
 import type { RolloutState } from '../../domain/rollout-state.js';
 import type { AuditEntry, CasResult, Replication, StateStore } from '../../services/ports/state-store.js';
@@ -10,9 +10,9 @@ const LOSS_NOTE_SECONDS = 7 * 24 * 3600;
 const REPLICA_WAIT_MS = 500;
 
 export interface RedisStateStoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** A connection of its own: a subscribed connection can run nothing else. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   keys: RedisKeys;
   auditMaxLen: number;
   logger: Logger;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { addCounts, emptyCounts, GUARD_LATENCY_BOUNDS_MS, type SecondSample, type SideCounts } from '../../domain/guard/window.js';
 import { SIDES } from '../../domain/message.js';
 import type { TrafficWindows } from '../../services/ports/traffic-windows.js';
@@ -19,7 +19,7 @@ export class RedisTrafficWindows implements TrafficWindows {
   private readonly cache = new Map<number, SecondSample>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly shards: number,
     /** The shard this instance writes to. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /** Lua files live in src/ (they ship as they are); this module sits in dist/src/infra/redis. */
 const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
@@ -29,7 +30,7 @@ const SCRIPTS = {
   migrationVerify: 'migration-verify-3.lua',
 } as const;
 
-/** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
+/** Shared Lua put before a script's own text (RedisClient runs each script alone: no require). */
 const LIBRARIES: Partial<Record<keyof typeof SCRIPTS, string[]>> = {
   beginMessages: ['lib/packed-fields.lua'],
   commitMessages: ['lib/packed-fields.lua'],
@@ -73,8 +74,8 @@ declare module 'ioredis' {
   }
 }
 
-/** Loads every script once per connection (EVALSHA, falling back to EVAL after a Redis restart). */
-export function defineScripts(redis: Redis): void {
+/** Loads every script once per connection (EVALSHA, falling back to EVAL after a RedisClient restart). */
+export function defineScripts(redis: RedisClient): void {
   for (const [name, file] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
     const keyCount = /-(\d+)\.lua$/.exec(file)?.[1];
     const lua = [...(LIBRARIES[name] ?? []), file].map((part) => readFileSync(new URL(part, LUA_DIR), 'utf8')).join('\n');
