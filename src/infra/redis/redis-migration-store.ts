@@ -6,13 +6,13 @@ import type { MigrationStore, UnitLease, UnitResult } from '../../services/ports
 import { MISMATCHES_KEPT } from '../memory/memory-migration-store.js';
 import type { RedisKeys } from './keys.js';
 
-/** Candidates read per step of a finalize, so no single command holds RedisClient long. */
+/** Candidates read per step of a finalize, so no single command holds Redis long. */
 const FINALIZE_CHUNK = 1_000;
 /** A finalize that stops answering is picked up by another instance after this. */
 const FINALIZE_LOCK_MS = 60_000;
 
 /**
- * The migration job's checkpoints in RedisClient, shared by every instance; each change is one Lua
+ * The migration job's checkpoints in Redis, shared by every instance; each change is one Lua
  * script (lua/migration-*.lua), fenced by the unit's owner where a unit is concerned.
  */
 export class RedisMigrationStore implements MigrationStore {

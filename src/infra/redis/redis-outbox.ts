@@ -47,18 +47,18 @@ const WAITING_COMMITS_RETRY_MS = 250;
 const REFRESH_CHUNK = 500;
 /**
  * A commit leases its secondaries to this instance while fewer than this many wait per stream; past
- * that (a slow or down side) they stay queued in RedisClient for whichever instance leases them.
+ * that (a slow or down side) they stay queued in Redis for whichever instance leases them.
  */
 const CLAIM_CAP = 1_000;
 
 /**
  * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
  * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
- * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to RedisClient as one
+ * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to Redis as one
  * script call per shard for all the calls gathered while the previous one was out (ShardBatcher).
  * A commit also leases the secondaries it queues to this instance, whose worker writes them from
  * the records in hand. Claimed writes that wait here a long time have their leases renewed
- * (fenced, so a lease another instance took over stays theirs), and consumer groups RedisClient lost
+ * (fenced, so a lease another instance took over stays theirs), and consumer groups Redis lost
  * are created again.
  */
 export class RedisOutbox implements Outbox {
@@ -73,7 +73,7 @@ export class RedisOutbox implements Outbox {
   private readonly pendingAcks = new Map<string, string[]>();
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly lastRefresh = new Map<string, number>();
-  /** Commits RedisClient did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
+  /** Commits Redis did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
   private waiting: PendingCommit[] = [];
   private waitingTimer: NodeJS.Timeout | undefined;
   /** Logged once per outage, not once per retry. */
@@ -164,14 +164,14 @@ export class RedisOutbox implements Outbox {
     return batch.map(() => undefined);
   }
 
-  /** Records anew, from the records in hand, commits whose begin RedisClient lost (lua/recommit-2.lua). */
+  /** Records anew, from the records in hand, commits whose begin Redis lost (lua/recommit-2.lua). */
   private async recommit(shard: number, batch: PendingCommit[]): Promise<void> {
     const { redis, keys, logger, dedupeWindowMs } = this.options;
     let packed = '';
     for (const pending of batch) packed += `${commitFields(pending)}${fingerprint(pending.record)}\n${JSON.stringify(pending.record)}\n`;
     try {
       const out = await redis.recommitMessages(keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), dedupeWindowMs, packed);
-      logger.warn({ count: batch.length, recommitted: out.filter((n) => n === 1).length, shard }, 'outbox had lost these messages (a RedisClient crash or flush): recorded them again from this instance');
+      logger.warn({ count: batch.length, recommitted: out.filter((n) => n === 1).length, shard }, 'outbox had lost these messages (a Redis crash or flush): recorded them again from this instance');
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox re-commit failed; this instance keeps the commits and sends them again');
       this.keepWaiting(batch);
@@ -223,10 +223,10 @@ export class RedisOutbox implements Outbox {
     const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
     // Before the take, so writes about to be handed out are renewed too.
     const renewing = this.dueForRenewal(stream, key, now);
-    // Writes our commits leased to us come first; RedisClient is read when they run out, and with the
+    // Writes our commits leased to us come first; Redis is read when they run out, and with the
     // promotion pass anyway (retries, takeovers, writes queued by other instances or a redrive).
     const writes = this.claimed.take(stream, max);
-    // Never skipped for a full local batch, or under steady load RedisClient would never be read.
+    // Never skipped for a full local batch, or under steady load Redis would never be read.
     if (writes.length > 0 && !promote && renewing.length === 0) return writes;
     const pipeline = redis.pipeline();
     const acked = this.takeAcks(pipeline);
@@ -362,7 +362,7 @@ export class RedisOutbox implements Outbox {
 
   /**
    * An XACK that acks fewer entries than it names met writes already acked (another instance that
-   * had taken them over settled them first) or that RedisClient lost; the write reached its side either
+   * had taken them over settled them first) or that Redis lost; the write reached its side either
    * way. XACK does not check who holds an entry, so this counts settled writes, not refusals.
    */
   private checkAcks(results: Array<[Error | null, unknown]>, sizes: number[]): void {
@@ -491,11 +491,11 @@ export class RedisOutbox implements Outbox {
     clearTimeout(this.waitingTimer);
     this.waitingTimer = undefined;
     if (this.waiting.length > 0) {
-      // One last try; what RedisClient still does not take is recovered after the grace if its begin survived.
+      // One last try; what Redis still does not take is recovered after the grace if its begin survived.
       await this.sendWaiting();
       await this.commits.idle();
       clearTimeout(this.waitingTimer);
-      if (this.waiting.length > 0) this.options.logger.error({ commits: this.waiting.length }, 'closing with commits RedisClient did not take; recovery finishes those whose begin RedisClient kept');
+      if (this.waiting.length > 0) this.options.logger.error({ commits: this.waiting.length }, 'closing with commits Redis did not take; recovery finishes those whose begin Redis kept');
     }
     await this.releaseClaimed();
     await this.flushAcks();
@@ -529,7 +529,7 @@ function commitFields({ record, receipt }: PendingCommit): string {
   return `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
 }
 
-/** A pending dedupe record as lua/begin-2.lua writes it, for scripts that begin a message again after RedisClient lost it. */
+/** A pending dedupe record as lua/begin-2.lua writes it, for scripts that begin a message again after Redis lost it. */
 function pendingRecord(record: OutboxRecord, tries: number): string {
   return `p|${fingerprint(record)}|${tries}|${JSON.stringify(record)}`;
 }

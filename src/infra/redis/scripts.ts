@@ -30,7 +30,7 @@ const SCRIPTS = {
   migrationVerify: 'migration-verify-3.lua',
 } as const;
 
-/** Shared Lua put before a script's own text (RedisClient runs each script alone: no require). */
+/** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
 const LIBRARIES: Partial<Record<keyof typeof SCRIPTS, string[]>> = {
   beginMessages: ['lib/packed-fields.lua'],
   commitMessages: ['lib/packed-fields.lua'],
@@ -74,7 +74,7 @@ declare module 'ioredis' {
   }
 }
 
-/** Loads every script once per connection (EVALSHA, falling back to EVAL after a RedisClient restart). */
+/** Loads every script once per connection (EVALSHA, falling back to EVAL after a Redis restart). */
 export function defineScripts(redis: RedisClient): void {
   for (const [name, file] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
     const keyCount = /-(\d+)\.lua$/.exec(file)?.[1];
