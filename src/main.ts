@@ -43,6 +43,7 @@ import type { MigrationStore } from './services/ports/migration-store.js';
 import { createMigrationSide } from './adapters/create-migration-side.js';
 import { MemoryMigrationStore } from './infra/memory/memory-migration-store.js';
 import { RedisMigrationStore } from './infra/redis/redis-migration-store.js';
+import { ShardCountError, ShardRecord } from './infra/redis/shard-record.js';
 import { RolloutControl } from './services/rollout-control.js';
 import { Router } from './services/router.js';
 import { SendMessage } from './services/send-message.js';
@@ -76,6 +77,8 @@ export interface CreateOptions {
 }
 
 const COUNTS_EVERY_MS = 1_000;
+/** Every 5 s: well inside the mark's 15 s life (shard-record.ts). */
+const MARK_EVERY_TICKS = 5;
 
 /** The composition root: every part is chosen and wired here, and nowhere else. */
 export async function createCutover(config: Config, options: CreateOptions = {}): Promise<Cutover> {
@@ -87,6 +90,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   let stateStore: StateStore;
   let outbox: Outbox;
   let initOutbox: () => Promise<void> = async () => {};
+  let markRunning: (() => Promise<void>) | undefined;
+  let unmark: () => Promise<void> = async () => {};
   let windows: TrafficWindows;
   let migrationStore: MigrationStore;
   if (config.redis.url) {
@@ -103,10 +108,16 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     outbox = redisOutbox;
     windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
     migrationStore = new RedisMigrationStore(redis, keys);
+    const shardRecord = new ShardRecord(redis, keys);
     initOutbox = async () => {
       await whenReady(redis, 2_000);
+      // Marked, then checked; a reshard marks the layout, then checks for marks: one of them sees the other.
+      await shardRecord.markRunning(instanceId, Date.now());
+      await shardRecord.claim(config.redis.shards);
       await redisOutbox.init();
     };
+    markRunning = () => shardRecord.markRunning(instanceId, Date.now());
+    unmark = () => shardRecord.unmark(instanceId);
   } else {
     windows = new MemoryTrafficWindows();
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
@@ -245,6 +256,8 @@ export async function createCutover(config: Config, options: CreateOptions = {})
         await stateView.start();
         break;
       } catch (err) {
+        // A layout this instance must not write into is not a passing outage: stop, saying why.
+        if (err instanceof ShardCountError) throw err;
         if (attempt % 10 === 0) logger.warn({ err: { message: (err as Error).message } }, 'cannot load rollout state yet; retrying (sends answer 503 meanwhile)');
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -256,7 +269,11 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     if (config.guard.enabled) guard.start();
     migrationRunner.start();
     await verifiedUsers.start();
-    countsTimer = setInterval(() => void publishCounts(), COUNTS_EVERY_MS);
+    let ticks = 0;
+    countsTimer = setInterval(() => {
+      void publishCounts();
+      if (ticks++ % MARK_EVERY_TICKS === 0) void markRunning?.().catch(() => undefined);
+    }, COUNTS_EVERY_MS);
     countsTimer.unref();
     await publishCounts();
     await eligibility.ready();
@@ -282,6 +299,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await outbox.quiesce().catch(() => undefined);
     await Promise.all(SIDES.map((side) => workers[side].stop()));
     stateView.stop();
+    await unmark().catch(() => undefined);
     await outbox.close();
     await stateStore.close();
     await eligibility.close();

@@ -20,7 +20,13 @@ async function main(): Promise<void> {
   const cutover = await createCutover(config, { logger });
   // Before anything can wait: an instance that never gets its flags must still stop gracefully.
   const stop = handleStopSignals(cutover, config.http, logger);
-  const started = cutover.start();
+  const started = cutover.start().catch(async (err: unknown) => {
+    // A config the stored state refuses (the shard count): the process must not serve at all.
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`cutover: ${err.message}\n`);
+    await cutover.close().catch(() => undefined);
+    process.exit(78);
+  });
   const address = await cutover.app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ instanceId: cutover.instanceId, address }, 'cutover listening');
   await started;

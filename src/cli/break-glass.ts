@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../infra/logger.js';
 import { RedisKeys } from '../infra/redis/keys.js';
 import { connectRedis, whenReady } from '../infra/redis/redis-connection.js';
+import { redactRedisUrl } from '../infra/redis/redis-url.js';
 import { RedisStateStore } from '../infra/redis/redis-state-store.js';
 import { CutoverError } from '../domain/errors.js';
 import { RolloutControl, type ChangeOutcome } from '../services/rollout-control.js';
@@ -65,11 +66,5 @@ export async function breakGlassRollback(options: BreakGlassOptions): Promise<Ch
 
 /** A Redis URL without its password, for messages. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(the --redis URL)';
-  }
+  return redactRedisUrl(url);
 }

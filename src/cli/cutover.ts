@@ -5,6 +5,7 @@ import { CliError } from './admin-client.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
+import { registerReshardCommand } from './commands/reshard.js';
 import { registerResumeCommand } from './commands/resume.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRouteCommand } from './commands/route.js';
@@ -78,6 +79,7 @@ ${examples(
   registerOutboxCommand(program, io);
   registerRouteCommand(program, io);
   registerMigrateCommand(program, io);
+  registerReshardCommand(program, io);
 
   const overrideExits = (command: Command, path: string): void => {
     command.exitOverride((err) => {

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { checkRedisUrl } from '../../infra/redis/redis-url.js';
 import { formatBreakGlassRollback, formatChange } from '../format.js';
 import { addGatewayOptions, clientFrom, examples, parseReason, print, type CliIo, type GatewayOptions } from './shared-options.js';
 
@@ -65,9 +66,12 @@ ${examples(
     });
 }
 
-function parseRedisUrl(text: string): string {
-  if (!/^rediss?:\/\/[^\s]+$/.test(text)) throw new InvalidArgumentError('expected redis://HOST:6379 or rediss://HOST:6380');
-  return text;
+export function parseRedisUrl(text: string): string {
+  try {
+    return checkRedisUrl(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message} (e.g. redis://HOST:6379, redis+sentinel://HOST:26379/mymaster, redis+cluster://HOST:7000)`);
+  }
 }
 
 /** The login name, when the system knows one (containers often have no passwd entry). */

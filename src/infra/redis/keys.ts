@@ -21,6 +21,16 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:state-lost`;
   }
 
+  /** The outbox's shard count (see ShardRecord), beside the state it must agree with. */
+  get shardLayout(): string {
+    return `cutover:{${this.migration}}:shards`;
+  }
+
+  /** Instances running now, by when they last said so (cutover reshard refuses while any does). */
+  get instances(): string {
+    return `cutover:{${this.migration}}:instances`;
+  }
+
   get events(): string {
     return `cutover:{${this.migration}}:events`;
   }

@@ -72,3 +72,14 @@ function hostPort(entry: string, defaultPort: number): { host: string; port: num
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new RedisUrlError(`port of "${entry}" must be 1..65535`);
   return { host: match[1]!, port };
 }
+
+/** The URL with its password replaced, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/([^/?#@:]*):[^/?#@]*@/, '//$1:***@');
+}
+
+/** For command lines: the URL as given if it parses, else an error that says which forms there are. */
+export function checkRedisUrl(url: string): string {
+  parseRedisUrl(url);
+  return url;
+}
