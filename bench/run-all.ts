@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every benchmark, one after the other, in one report.
  * Flags: --duration S (8), --warmup S (2), --rounds N (3), --connections N (50), --calls N (1e6),
- * --only route,path,bare,embedded,redis (comma list; default all), --prof-dir DIR (children run with --cpu-prof).
- * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start.
+ * --only route,path,bare,embedded,redis,cluster (comma list; default all), --cluster-shards N (3),
+ * --no-pin (no taskset), --prof-dir DIR (children run with --cpu-prof).
+ * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start or
+ * cannot answer the checks after a run (FAIL line).
  */
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -11,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatRouteReport, runRouteDecision } from './route-decision.js';
 import { PATH_MODES, formatSendPathReport, runSendPath } from './send-path.js';
 import { SCENARIOS, formatSendReport, runSendBenches, type Scenario, type SendRow } from './send-throughput.js';
-import { StartError, killAll } from './support/processes.js';
+import { StartError, killAll, placement } from './support/processes.js';
 
 type Part = Scenario | 'route' | 'path';
 const PARTS: readonly Part[] = ['route', 'path', ...SCENARIOS];
@@ -23,6 +25,14 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return value;
 }
 
+/** wrk's -d takes whole seconds. */
+function wholeSeconds(name: string, text: string | undefined, fallback: number, allowZero: boolean): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a whole number of seconds${allowZero ? ' (0 or more)' : ' (1 or more)'}, as wrk takes; got ${text}`);
+  return value;
+}
+
 function parseOnly(text: string | undefined): Part[] {
   if (text === undefined) return [...PARTS];
   const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
@@ -30,7 +40,8 @@ function parseOnly(text: string | undefined): Part[] {
   return parts as Part[];
 }
 
-async function main(): Promise<void> {
+/** Resolves to false when a server under test failed the checks after a run (the report says which). */
+async function main(): Promise<boolean> {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string' },
@@ -39,16 +50,20 @@ async function main(): Promise<void> {
       connections: { type: 'string' },
       calls: { type: 'string' },
       only: { type: 'string' },
+      'cluster-shards': { type: 'string' },
+      'no-pin': { type: 'boolean' },
       'prof-dir': { type: 'string' },
     },
     strict: true,
   });
-  const durationS = positive('duration', values.duration, 8);
+  const durationS = wholeSeconds('duration', values.duration, 8, false);
   const rounds = Math.round(positive('rounds', values.rounds, 3));
-  const warmupS = values.warmup === '0' ? 0 : positive('warmup', values.warmup, 2);
+  const warmupS = wholeSeconds('warmup', values.warmup, 2, true);
+  const clusterShards = Math.round(positive('cluster-shards', values['cluster-shards'], 3));
   const connections = Math.round(positive('connections', values.connections, 50));
   const calls = Math.round(positive('calls', values.calls, 1_000_000));
   const only = parseOnly(values.only);
+  const where = placement(values['no-pin'] !== true);
   const profileDir = values['prof-dir'] ? resolve(values['prof-dir']) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const log = (line: string): void => {
@@ -63,9 +78,10 @@ async function main(): Promise<void> {
   out(`date:     ${new Date().toISOString()}`);
   out(`machine:  ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${process.platform} ${release()}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   out(`node:     ${process.version}`);
-  out(`load:     autocannon in this process, ${connections} connections, POST /v1/messages to 127.0.0.1, ${durationS} s measured per run`);
+  out(`load:     wrk (1 thread, Lua script bench/wrk/post-messages.lua), ${connections} connections, POST /v1/messages to 127.0.0.1, ${durationS} s measured per run`);
   out(`          (${warmupS} s warm-up before a server's first run, 1 s before the others); ${rounds} round(s), each running every server once`);
   out('          in a rotated order, one server at a time; same JSON body, recipients/senders cycling over 10,000 users, a unique id per request');
+  out(`where:    ${where.description}`);
   if (profileDir) out(`profiles: children run with --cpu-prof into ${profileDir}`);
   out('');
 
@@ -83,26 +99,29 @@ async function main(): Promise<void> {
     out('');
   }
 
+  let failed = false;
   const scenarios = SCENARIOS.filter((s) => only.includes(s));
   if (scenarios.length > 0) {
     const rows: SendRow[] = [];
     try {
-      await runSendBenches({ connections, durationS, warmupS, rounds, scenarios, profileDir, log }, rows);
+      await runSendBenches({ connections, durationS, warmupS, rounds, scenarios, placement: where, clusterShards, profileDir, log }, rows);
     } finally {
       // On a failure, what did finish is still worth seeing (the exit code says it failed).
+      failed = rows.some((r) => r.failure !== undefined);
       if (rows.length > 0) {
         out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s per run, ${rounds} round${rounds === 1 ? '' : 's'})`);
-        out(formatSendReport(rows));
+        out(formatSendReport(rows, where));
         out('');
       }
     }
   }
   // Other processes on the box skew req/s (not cpu µs/req): say how busy it was.
   out(`load avg at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  return !failed;
 }
 
 main().then(
-  () => process.exit(0),
+  (ok) => process.exit(ok ? 0 : 1),
   (err: unknown) => {
     killAll();
     process.stderr.write(`bench failed: ${err instanceof StartError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);

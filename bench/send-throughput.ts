@@ -1,19 +1,20 @@
 /**
  * POST /v1/messages under load: bare fastify baseline, Cutover embedded (memory state, outbox and
- * sides), Cutover with the Redis outbox. Each server runs alone in a child process; autocannon
- * (in this process) drives it over loopback. See bench/README.md.
+ * sides), Cutover with the Redis outbox on one redis-server and on a three-master Redis Cluster.
+ * Each server runs alone in a child process; wrk (a child too) drives it over loopback, pinned
+ * apart from it when taskset works. See bench/README.md.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
 import { loadSends, type LoadResult } from './support/load.js';
-import { PROJECT_ROOT, killAll, spawnChild, waitReady, type Child } from './support/processes.js';
-import { startRedis, type BenchRedis } from './support/redis.js';
+import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
+import { startRedis, startRedisCluster, type RedisUnderTest } from './support/redis.js';
 import { fixed, table, verdict } from './support/table.js';
 
-export type Scenario = 'bare' | 'embedded' | 'redis';
-export const SCENARIOS: readonly Scenario[] = ['bare', 'embedded', 'redis'];
+export type Scenario = 'bare' | 'embedded' | 'redis' | 'cluster';
+export const SCENARIOS: readonly Scenario[] = ['bare', 'embedded', 'redis', 'cluster'];
 
 export interface SendBenchOptions {
   connections: number;
@@ -23,6 +24,10 @@ export interface SendBenchOptions {
   /** Rounds of runs; each round runs every server once, in a rotated order. */
   rounds: number;
   scenarios: readonly Scenario[];
+  /** Which CPU runs wrk and redis-server, and which the server under test. */
+  placement: Placement;
+  /** redis.shards of the Cluster row's gateway: the outbox streams its shards spread over the masters. */
+  clusterShards: number;
   /** When set, children run with --cpu-prof and write `<scenario>.cpuprofile` here. */
   profileDir?: string;
   log: (line: string) => void;
@@ -34,18 +39,23 @@ export interface SendRow extends LoadResult {
   round: number;
   /** CPU the server process used per 2xx reply during the measured run (NaN off Linux). */
   serverCpuUs: number;
-  /** The same for redis-server, in the Redis scenario. */
+  /** The same for redis-server in the Redis rows, summed over the masters in the Cluster row. */
   redisCpuUs?: number;
+  /** Cutover rows: the outbox right after the run and once drained (or the drain's time limit). */
+  drain?: { owedAfterRun: number; owed: number; ms: number; dead: number };
+  /** Why the checks after the run could not be made (with the server's last log lines); the server is not measured again. */
+  failure?: string;
   notes: string[];
 }
 
-/** Measures a process's CPU over the measured run only (not the warm-up, not the drain). */
-function cpuMeter(pid: number | undefined): { start(): void; end(): void; perRequestUs(requests: number): number } {
+/** Measures the CPU of some processes, summed, over the measured run only (not the warm-up, not the drain). */
+function cpuMeter(pids: ReadonlyArray<number | undefined>): { start(): void; end(): void; perRequestUs(requests: number): number } {
   let startS = Number.NaN;
   let endS = Number.NaN;
+  const total = (): number => pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0);
   return {
-    start: () => { startS = cpuSeconds(pid); },
-    end: () => { endS = cpuSeconds(pid); },
+    start: () => { startS = total(); },
+    end: () => { endS = total(); },
     perRequestUs: (requests) => ((endS - startS) / requests) * 1e6,
   };
 }
@@ -57,6 +67,7 @@ const LABELS: Record<Scenario, string> = {
   bare: 'bare fastify + MemoryAdapter',
   embedded: 'cutover embedded (memory)',
   redis: 'cutover + redis outbox',
+  cluster: 'cutover + redis cluster (3 masters)',
 };
 
 // Only for this throwaway child; 16+ characters as admin.tokens and api.tokens require.
@@ -69,10 +80,12 @@ interface Target {
   scenario: Scenario;
   baseUrl: string;
   child: Child;
-  redis?: BenchRedis;
+  redis?: RedisUnderTest;
   /** Checked once after set-up: what the rows claim to measure. */
   setupNotes: string[];
   runs: number;
+  /** Set when a run's checks failed: later rounds skip it. */
+  failed?: boolean;
 }
 
 /**
@@ -92,10 +105,19 @@ export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] 
     for (let round = 1; round <= options.rounds; round++) {
       const shift = (round - 1) % targets.length;
       for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+        if (target.failed) continue;
         const warmupS = target.runs === 0 ? options.warmupS : Math.min(1, options.warmupS);
         options.log(`send: round ${round}/${options.rounds}: ${LABELS[target.scenario]}: ${warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
-        rows.push(await measure(target, round, warmupS, options));
+        const row = await measure(target, round, warmupS, options);
+        rows.push(row);
         target.runs++;
+        if (row.failure !== undefined) {
+          // Its outbox may still owe: stopped, so its background work cannot land in another server's runs.
+          options.log(`send: ${LABELS[target.scenario]} failed its checks and is not measured again: ${row.failure}`);
+          target.failed = true;
+          await target.child.stop();
+          await target.redis?.destroy();
+        }
       }
     }
     return rows;
@@ -124,13 +146,15 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
   const baseUrl = `http://127.0.0.1:${port}`;
   if (scenario === 'bare') {
     const child = spawnChild({
-      name: 'bare-server', command: process.execPath, args: nodeArgs('bare', options, 'dist/bench/bare-server.js'),
+      name: 'bare-server', ...pinned(options.placement.serverCpu, process.execPath, nodeArgs('bare', options, 'dist/bench/bare-server.js')),
       env: cleanEnv({ BENCH_PORT: String(port), BENCH_HOST: '127.0.0.1' }),
     });
     await waitReady(child, `${baseUrl}/readyz`);
     return { scenario, baseUrl, child, setupNotes: [], runs: 0 };
   }
-  const redis = scenario === 'redis' ? await startRedis() : undefined;
+  const cpu = options.placement.loadCpu;
+  const cluster = scenario === 'cluster' ? await startRedisCluster(cpu) : undefined;
+  const redis = scenario === 'redis' ? await startRedis(cpu) : cluster;
   const env: Record<string, string> = {
     CUTOVER_HOST: '127.0.0.1', CUTOVER_PORT: String(port), CUTOVER_LOG_LEVEL: 'warn',
     // No load balancer to drain from: SIGTERM closes at once, within stop()'s grace, so --cpu-prof is written.
@@ -139,7 +163,8 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
     CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}`,
   };
   if (redis) env.CUTOVER_REDIS_URL = redis.url;
-  const child = spawnChild({ name: `cutover (${scenario})`, command: process.execPath, args: nodeArgs(scenario, options, 'dist/src/server.js'), env: cleanEnv(env) });
+  if (cluster) env.CUTOVER_REDIS_SHARDS = String(options.clusterShards);
+  const child = spawnChild({ name: `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, 'dist/src/server.js')), env: cleanEnv(env) });
   try {
     await waitReady(child, `${baseUrl}/readyz`);
     // Canary at 50 %: half the users have new as primary, and every message is written to both sides.
@@ -148,6 +173,14 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
     await admin(baseUrl, '/admin/rollout/percent', { percent: 50, force: true, reason: 'bench set-up: canary 50 %' });
     const spread = await preflight(baseUrl);
     const setupNotes = [`rollout canary 50 %: ${spread.newShare} of 200 sample users on new; preflight receipt primary=${spread.primary} secondary=${spread.secondary}`];
+    if (cluster) {
+      // Shard n's keys share the hash tag {migration:n} (src/infra/redis/keys.ts); the migration is the default one.
+      const shards = Array.from({ length: options.clusterShards }, (_, n) => n);
+      const masters = await cluster.mastersOf(shards.map((n) => `default:${n}`));
+      const byMaster = new Map<string, number[]>();
+      for (const [n, master] of masters.entries()) byMaster.set(master, [...(byMaster.get(master) ?? []), n]);
+      setupNotes.push(`${options.clusterShards} outbox shards over the masters: ${[...byMaster].map(([master, own]) => `${master} shard${own.length === 1 ? '' : 's'} ${own.join(',')}`).join('; ')}`);
+    }
     return { scenario, baseUrl, child, redis, setupNotes, runs: 0 };
   } catch (err) {
     await child.stop();
@@ -160,10 +193,10 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
 async function measure(target: Target, round: number, warmupS: number, options: SendBenchOptions): Promise<SendRow> {
   const { scenario, baseUrl, redis } = target;
   let commandsBefore = Number.NaN;
-  const cpu = cpuMeter(target.child.process.pid);
-  const redisCpu = cpuMeter(redis?.pid);
+  const cpu = cpuMeter([target.child.process.pid]);
+  const redisCpu = cpuMeter(redis?.pids ?? []);
   const result = await loadSends(
-    { baseUrl, connections: options.connections, durationS: options.durationS, warmupS, token: SERVICE_TOKEN },
+    { baseUrl, connections: options.connections, durationS: options.durationS, warmupS, token: SERVICE_TOKEN, cpu: options.placement.loadCpu },
     {
       onMeasureStart: async () => {
         cpu.start();
@@ -178,10 +211,27 @@ async function measure(target: Target, round: number, warmupS: number, options: 
   );
   const row: SendRow = { ...result, scenario, round, label: LABELS[scenario], serverCpuUs: cpu.perRequestUs(result.ok2xx), notes: [] };
   if (scenario === 'bare') return row;
+  if (redis) row.redisCpuUs = redisCpu.perRequestUs(result.ok2xx);
+  try {
+    await checkAfterRun(target, row, commandsBefore);
+  } catch (err) {
+    if (row.notes.length === 0) row.notes = [...target.setupNotes];
+    row.failure = `${(err as Error).message}\n${target.child.name}'s last output:\n${lastLines(target.child.output(), 12)}`;
+  }
+  return row;
+}
 
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).map((line) => `  ${line.slice(0, 2_000)}`).join('\n');
+}
+
+/** A Cutover run's checks: the outbox drained (before anything else runs), the rollout state, the Redis commands. */
+async function checkAfterRun(target: Target, row: SendRow, commandsBefore: number): Promise<void> {
+  const { scenario, baseUrl, redis } = target;
   // Drained before the next run, so no server's background work lands in another's measurement.
   const backlog = await outboxOwed(baseUrl);
   const drained = await drainOutbox(baseUrl, 5_000);
+  row.drain = { owedAfterRun: backlog.old + backlog.new, ...drained };
   const after = await rolloutState(baseUrl);
   row.notes = [
     ...target.setupNotes,
@@ -194,10 +244,9 @@ async function measure(target: Target, round: number, warmupS: number, options: 
   if (redis) {
     const commands = (await redis.commandsProcessed()) - commandsBefore;
     // Includes the drain of the secondaries and the once-a-second state poll: the whole cost per message.
-    row.notes.push(`redis commands per accepted message (incl. secondary delivery): ${fixed(commands / result.ok2xx, 1)}`);
-    row.redisCpuUs = redisCpu.perRequestUs(result.ok2xx);
+    const where = scenario === 'cluster' ? ', summed over the masters' : '';
+    row.notes.push(`redis commands per accepted message (INFO commandstats${where}, incl. those in Lua scripts and secondary delivery): ${fixed(commands / row.ok2xx, 1)}`);
   }
-  return row;
 }
 
 async function request(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -299,19 +348,23 @@ function versusBare(rows: readonly SendRow[], row: SendRow): { share: number; p9
  * Every run (by round), then the summary: per server the median over the rounds, and the verdicts
  * against the issue's targets on the median of the per-round comparisons with bare.
  */
-export function formatSendReport(rows: readonly SendRow[]): string {
+export function formatSendReport(rows: readonly SendRow[], where: Placement): string {
   const rounds = Math.max(0, ...rows.map((r) => r.round));
-  const runHeader = ['round', 'name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'errors', 'timeouts', 'non-2xx'];
+  const runHeader = ['round', 'name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'wrk µs/req', 'errors', 'timeouts', 'non-2xx'];
   const runBody = [...rows].sort((x, y) => x.round - y.round || SCENARIOS.indexOf(x.scenario) - SCENARIOS.indexOf(y.scenario)).map((r) => {
     const vs = versusBare(rows, r);
     return [
       String(r.round), r.label, fixed(r.reqPerSec, 0), fixed(r.p50Ms, 2), fixed(r.p90Ms, 2), fixed(r.p99Ms, 2), fixed(r.maxMs, 1),
       vs ? `${fixed(vs.share * 100, 1)} %` : 'n/a',
       vs ? `${vs.p99AddedMs >= 0 ? '+' : ''}${fixed(vs.p99AddedMs, 2)}` : 'n/a',
-      cpuCell(r.serverCpuUs, r.redisCpuUs), String(r.errors), String(r.timeouts), String(r.non2xx),
+      cpuCell(r.serverCpuUs, r.redisCpuUs), fixed(r.loadCpuUs, 1), String(r.errors), String(r.timeouts), String(r.non2xx),
     ];
   });
-  const lines = [`### Every run (${rounds} round${rounds === 1 ? '' : 's'}; % of bare and p99 added against the bare run of the same round)`, table([runHeader, ...runBody]), ''];
+  const lines = [
+    `where:  ${where.description}`,
+    'cpu µs/req: the server under test per 2xx reply (+ redis-server, summed over the Cluster\'s masters); wrk µs/req: the load generator per reply',
+    '',
+    `### Every run (${rounds} round${rounds === 1 ? '' : 's'}; % of bare and p99 added against the bare run of the same round)`, table([runHeader, ...runBody]), ''];
 
   const scenarios = SCENARIOS.filter((s) => rows.some((r) => r.scenario === s));
   const summaryHeader = ['name', 'req/s', 'p50 ms', 'p99 ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'runs'];
@@ -321,12 +374,12 @@ export function formatSendReport(rows: readonly SendRow[]): string {
     const redisCpu = own.every((r) => r.redisCpuUs !== undefined) ? median(own.map((r) => r.redisCpuUs!)) : undefined;
     return [
       LABELS[scenario], fixed(median(own.map((r) => r.reqPerSec)), 0), fixed(median(own.map((r) => r.p50Ms)), 2), fixed(median(own.map((r) => r.p99Ms)), 2),
-      vs.length > 0 ? `${fixed(median(vs.map((v) => v.share)) * 100, 1)} %` : 'n/a',
+      vs.length > 0 ? `${fixed(median(vs.map((v) => v.share)) * 100, 1)} % (${fixed(Math.min(...vs.map((v) => v.share)) * 100, 1)}–${fixed(Math.max(...vs.map((v) => v.share)) * 100, 1)})` : 'n/a',
       vs.length > 0 ? `${median(vs.map((v) => v.p99AddedMs)) >= 0 ? '+' : ''}${fixed(median(vs.map((v) => v.p99AddedMs)), 2)}` : 'n/a',
       cpuCell(median(own.map((r) => r.serverCpuUs)), redisCpu), String(own.length),
     ];
   });
-  lines.push('### Summary: the median of the runs', table([summaryHeader, ...summaryBody]), '');
+  lines.push('### Summary: the median of the runs (% of bare: the median of the per-round ratios, their range in brackets)', table([summaryHeader, ...summaryBody]), '');
 
   for (const scenario of scenarios) {
     const own = rows.filter((r) => r.scenario === scenario);
@@ -334,8 +387,13 @@ export function formatSendReport(rows: readonly SendRow[]): string {
     const dirty = own.filter((r) => r.errors !== 0 || r.timeouts !== 0 || r.non2xx !== 0);
     const codes: Record<string, number> = {};
     for (const r of own) for (const [code, count] of Object.entries(r.statusCodes)) codes[code] = (codes[code] ?? 0) + count;
+    for (const r of own) if (r.failure !== undefined) lines.push(`FAIL  ${label}: round ${r.round}: the checks after the run failed, not measured again: ${r.failure}`);
     lines.push(`${verdict(dirty.length === 0)}  ${label}: errors ${sum(own, 'errors')}, timeouts ${sum(own, 'timeouts')}, non-2xx ${sum(own, 'non2xx')} over ${own.length} run(s) (status codes: ${Object.entries(codes).map(([c, n]) => `${c}×${n}`).join(' ') || 'none'})`);
     if (scenario === 'bare') continue;
+    const drains = own.map((r) => r.drain).filter((d) => d !== undefined);
+    const undrained = drains.filter((d) => d.owed !== 0 || d.dead !== 0);
+    // A run whose checks failed has no drain figure: it did not pass.
+    lines.push(`${verdict(undrained.length === 0 && drains.length === own.length)}  ${label}: outbox drained after ${drains.length - undrained.length} of ${own.length} run(s), at most ${Math.max(0, ...drains.map((d) => d.owedAfterRun))} owed right after a run, drained within ${Math.max(0, ...drains.map((d) => d.ms))} ms, dead letters ${Math.max(0, ...drains.map((d) => d.dead))}`);
     const vs = own.map((r) => versusBare(rows, r)).filter((v) => v !== undefined);
     if (vs.length === 0) {
       lines.push(`n/a   ${label}: targets need the bare baseline in the same run (add bare to --only)`);
@@ -357,10 +415,14 @@ function sum(rows: readonly SendRow[], key: 'errors' | 'timeouts' | 'non2xx'): n
   return rows.reduce((total, r) => total + r[key], 0);
 }
 
-// Standalone: `node dist/bench/send-throughput.js` runs all three with the defaults.
+// Standalone: `node dist/bench/send-throughput.js` runs every row with the defaults, pinned when taskset works.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runSendBenches({ connections: 50, durationS: 10, warmupS: 2, rounds: 3, scenarios: SCENARIOS, log: (l) => process.stderr.write(`${l}\n`) })
-    .then((rows) => process.stdout.write(`${formatSendReport(rows)}\n`))
+  const where = placement(true);
+  runSendBenches({ connections: 50, durationS: 10, warmupS: 2, rounds: 3, scenarios: SCENARIOS, placement: where, clusterShards: 3, log: (l) => process.stderr.write(`${l}\n`) })
+    .then((rows) => {
+      process.stdout.write(`${formatSendReport(rows, where)}\n`);
+      process.exitCode = rows.some((r) => r.failure !== undefined) ? 1 : 0;
+    })
     .catch((err: unknown) => {
       process.stderr.write(`send-throughput: ${err instanceof Error ? err.message : String(err)}\n`);
       killAll();

@@ -1,13 +1,18 @@
-import autocannon from 'autocannon';
+import { join } from 'node:path';
+import { PROJECT_ROOT, pinned, spawnChild } from './processes.js';
 
 export interface LoadOptions {
   /** Base URL of the server, e.g. http://127.0.0.1:41234 */
   baseUrl: string;
   connections: number;
+  /** Whole seconds (wrk takes no fractions). */
   durationS: number;
+  /** Whole seconds; 0 skips the warm-up. */
   warmupS: number;
   /** Sent as a bearer token with every request, to every server (the bare one ignores it), so the load generator does the same work for each. */
   token: string;
+  /** The CPU wrk is pinned to (taskset), or undefined to leave it unpinned. */
+  cpu: number | undefined;
 }
 
 export interface LoadResult {
@@ -20,69 +25,55 @@ export interface LoadResult {
   completed: number;
   ok2xx: number;
   non2xx: number;
+  /** wrk's socket errors: connect, read and write. */
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
   durationS: number;
+  /** CPU wrk itself used per completed request (its process time over its run). */
+  loadCpuUs: number;
 }
 
 /** Distinct recipients and senders: routing, bucketing and (Redis) sharding see a real spread. */
 export const USER_IDS = 10_000;
-/** One fixed payload (~100 bytes), the size of a typical chat line with a little JSON around it. */
-const PAYLOAD = JSON.stringify({ text: 'Hello from the Cutover bench, how are you today?', lang: 'en' });
 
-/**
- * Bodies for POST /v1/messages: the same shape every time, with the recipient and sender cycling
- * over 10,000 users and a unique message id per request (a repeated id would be a duplicate, not a send).
- */
-export class BodySource {
-  private n = 0;
-  /** Different per process run, so a Redis that outlived a run never sees a repeated id. */
-  private readonly tag = `b${Date.now().toString(36)}`;
+/** The Lua script that builds every body (a unique id each) and reports what wrk saw. */
+const SCRIPT = join(PROJECT_ROOT, 'bench', 'wrk', 'post-messages.lua');
 
-  next(): string {
-    const n = this.n++;
-    const to = n % USER_IDS;
-    // A stride coprime with USER_IDS so sender/recipient pairs vary too.
-    const from = (n * 7_919 + 13) % USER_IDS;
-    return `{"id":"${this.tag}-${n}","from":"u${from}","to":{"type":"user","id":"u${to}"},"payload":${JSON.stringify(PAYLOAD)}}`;
-  }
+/** What post-messages.lua's done() prints, on one line after `cutover-wrk `. */
+interface WrkReport {
+  requests: number;
+  duration_us: number;
+  statuses: Record<string, number>;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  latency_us: { p50: number; p90: number; p99: number; max: number };
+  cpu_s: number;
+}
+
+const REPORT_PREFIX = 'cutover-wrk ';
+
+/** Different per wrk run, so a Redis that outlived a run (or the warm-up) never sees a repeated id. */
+let runs = 0;
+function runTag(): string {
+  return `w${Date.now().toString(36)}${(runs++).toString(36)}`;
 }
 
 /**
- * One autocannon run. Latencies of 2xx replies are also kept exactly (µs resolution): autocannon's
- * own histogram stores whole milliseconds, too coarse for a 2 ms p99 budget at 2-10 ms latencies.
+ * One wrk run, one thread (it shares CPU 0 with redis-server), as a child process. Latencies are
+ * wrk's, µs resolution, over every response: the PASS line requires every response to be 2xx.
  */
-function run(options: autocannon.Options, latencies?: Latencies): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
-    if (latencies) {
-      instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
-        if (statusCode >= 200 && statusCode < 300) latencies.add(responseTimeMs);
-      });
-    }
-  });
-}
-
-/** Every latency of a run in a growable Float64Array; percentiles by sorting once at the end. */
-class Latencies {
-  private values = new Float64Array(1 << 16);
-  private count = 0;
-
-  add(ms: number): void {
-    if (this.count === this.values.length) {
-      const bigger = new Float64Array(this.values.length * 2);
-      bigger.set(this.values);
-      this.values = bigger;
-    }
-    this.values[this.count++] = ms;
-  }
-
-  /** Nearest-rank percentiles of what was added, e.g. [50, 99]. */
-  percentiles(ps: readonly number[]): number[] {
-    const sorted = this.values.subarray(0, this.count).sort();
-    return ps.map((p) => (this.count === 0 ? Number.NaN : sorted[Math.min(this.count - 1, Math.ceil((p / 100) * this.count) - 1)]!));
-  }
+async function runWrk(options: LoadOptions, durationS: number): Promise<WrkReport> {
+  if (!Number.isInteger(durationS) || durationS < 1) throw new Error(`wrk runs whole seconds; got ${durationS}`);
+  const args = [
+    '-t1', `-c${options.connections}`, `-d${durationS}s`, '--timeout', '10s', '--latency', '-s', SCRIPT,
+    `${options.baseUrl}/v1/messages`, '--', runTag(), String(USER_IDS), options.token,
+  ];
+  const child = spawnChild({ name: 'wrk', ...pinned(options.cpu, 'wrk', args) });
+  const code = await child.exited();
+  const output = child.output();
+  const line = output.split('\n').find((l) => l.startsWith(REPORT_PREFIX));
+  if (code !== 0 || !line) throw new Error(`wrk ${code !== 0 ? `exited with ${String(code)}` : 'printed no cutover-wrk line'}:\n${output}`);
+  return JSON.parse(line.slice(REPORT_PREFIX.length)) as WrkReport;
 }
 
 /** A warm-up run (discarded: JIT, pools, the first GCs), then the measured run on the same server. */
@@ -94,44 +85,28 @@ export interface LoadHooks {
 }
 
 export async function loadSends(options: LoadOptions, hooks: LoadHooks = {}): Promise<LoadResult> {
-  const bodies = new BodySource();
-  const make = (durationS: number): autocannon.Options => ({
-    url: options.baseUrl,
-    connections: options.connections,
-    duration: durationS,
-    timeout: 10,
-    requests: [{
-      method: 'POST',
-      path: '/v1/messages',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-      // autocannon hands over a fresh copy per request, so setting the body in place is safe (and
-      // cheaper for the load generator, which shares the 2 cores with the server, than a spread).
-      setupRequest: (request) => {
-        request.body = bodies.next();
-        return request;
-      },
-    }],
-  });
-  if (options.warmupS > 0) await run(make(options.warmupS));
+  if (options.warmupS > 0) await runWrk(options, options.warmupS);
   await hooks.onMeasureStart?.();
-  const latencies = new Latencies();
-  const result = await run(make(options.durationS), latencies);
+  const report = await runWrk(options, options.durationS);
   await hooks.onMeasureEnd?.();
-  const [p50, p90, p99, max] = latencies.percentiles([50, 90, 99, 100]);
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]));
+  let ok2xx = 0;
+  for (const [status, count] of Object.entries(report.statuses)) if (Number(status) >= 200 && Number(status) < 300) ok2xx += count;
+  const durationS = report.duration_us / 1e6;
+  const { errors, latency_us: latency } = report;
   return {
-    // The 2xx count over the wall time, not the mean of per-second samples (which drops the partial last second).
-    reqPerSec: result['2xx'] / result.duration,
-    p50Ms: p50!,
-    p90Ms: p90!,
-    p99Ms: p99!,
-    maxMs: max!,
-    completed: result.requests.total,
-    ok2xx: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes,
-    durationS: result.duration,
+    // The 2xx count over wrk's own wall time.
+    reqPerSec: ok2xx / durationS,
+    p50Ms: latency.p50 / 1_000,
+    p90Ms: latency.p90 / 1_000,
+    p99Ms: latency.p99 / 1_000,
+    maxMs: latency.max / 1_000,
+    completed: report.requests,
+    ok2xx,
+    non2xx: report.requests - ok2xx,
+    errors: errors.connect + errors.read + errors.write,
+    timeouts: errors.timeout,
+    statusCodes: report.statuses,
+    durationS,
+    loadCpuUs: (report.cpu_s / report.requests) * 1e6,
   };
 }

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** The project root (dist/bench/support/ → ../../..): children run here so config/flags.json resolves. */
@@ -112,4 +113,36 @@ export async function waitReady(child: Child, url: string, timeoutMs = 15_000): 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new StartError(`${child.name} not ready at ${url} within ${timeoutMs} ms (last: ${last}):\n${child.output()}`);
+}
+
+/** Where the bench runs what: the load generator and redis-server on one CPU, the server under test on the other. */
+export interface Placement {
+  /** CPU of wrk and every redis-server, or undefined when unpinned. */
+  loadCpu: number | undefined;
+  /** CPU of the server under test (the bare route or a gateway), or undefined when unpinned. */
+  serverCpu: number | undefined;
+  /** One line for the report: what ran where, or why nothing was pinned. */
+  description: string;
+}
+
+/**
+ * Pins with taskset when it works here (it needs 2 CPUs and the right to set affinity); otherwise
+ * runs everything unpinned and says why, so a report never claims a placement it did not have.
+ */
+export function placement(pin: boolean): Placement {
+  const unpinned = (why: string): Placement => ({ loadCpu: undefined, serverCpu: undefined, description: `unpinned (${why}): wrk, redis-server and the server under test share every CPU` });
+  if (!pin) return unpinned('--no-pin');
+  if (cpus().length < 2) return unpinned(`${cpus().length} CPU, pinning needs 2`);
+  try {
+    for (const cpu of ['0', '1']) execFileSync('taskset', ['-c', cpu, 'true'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5_000 });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+    return unpinned(`taskset failed: ${stderr || (err as Error).message}`);
+  }
+  return { loadCpu: 0, serverCpu: 1, description: 'taskset: wrk and redis-server on CPU 0, the server under test on CPU 1' };
+}
+
+/** `command args` run on `cpu` through taskset (which execs it: the pid is the command's own), or as is. */
+export function pinned(cpu: number | undefined, command: string, args: string[]): { command: string; args: string[] } {
+  return cpu === undefined ? { command, args } : { command: 'taskset', args: ['-c', String(cpu), command, ...args] };
 }
