@@ -10,6 +10,7 @@ import type {
 import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
 import { ClaimedWrites } from './claimed-writes.js';
 import { ShardBatcher, TurnFlush } from './shard-batcher.js';
+import { execPerShard, type PipelineResults } from './shard-pipelines.js';
 
 export interface RedisOutboxOptions {
   redis: RedisClient;
@@ -69,8 +70,10 @@ export class RedisOutbox implements Outbox {
   private readonly lastReclaim = new Map<string, number>();
   private readonly claimed = new ClaimedWrites();
   private readonly lastPromote = new Map<string, number>();
-  /** Settled writes not yet acked, by stream (see `complete`). */
-  private readonly pendingAcks = new Map<string, string[]>();
+  /** Settled writes not yet acked, by shard, then stream (see `complete`). */
+  private readonly pendingAcks = new Map<number, Map<string, string[]>>();
+  /** Which shard an outbox stream belongs to (writes handed back on close are grouped by it). */
+  private readonly streamShards = new Map<string, number>();
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly lastRefresh = new Map<string, number>();
   /** Commits Redis did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
@@ -85,6 +88,7 @@ export class RedisOutbox implements Outbox {
     const turn = new TurnFlush();
     this.begins = new ShardBatcher(turn, (shard, batch) => this.beginBatch(shard, batch));
     this.commits = new ShardBatcher(turn, (shard, batch) => this.commitBatch(shard, batch));
+    for (let shard = 0; shard < this.shards; shard++) for (const side of SIDES) this.streamShards.set(options.keys.outbox(shard, side), shard);
   }
 
   /** Creates the consumer groups (idempotent). */
@@ -228,31 +232,39 @@ export class RedisOutbox implements Outbox {
     const writes = this.claimed.take(stream, max);
     // Never skipped for a full local batch, or under steady load Redis would never be read.
     if (writes.length > 0 && !promote && renewing.length === 0) return writes;
-    const pipeline = redis.pipeline();
-    const acked = this.takeAcks(pipeline);
     const at = { promote: -1, renew: -1, reclaim: -1, read: -1 };
-    if (promote) {
-      this.lastPromote.set(key, now);
-      at.promote = pipeline.length;
-      pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
-    }
-    if (renewing.length > 0) {
-      at.renew = pipeline.length;
-      for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) pipeline.refreshLeases(stream, OUTBOX_GROUP, consumer, ...renewing.slice(i, i + REFRESH_CHUNK));
-    }
-    if (now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4) {
-      this.lastReclaim.set(key, now);
-      at.reclaim = pipeline.length;
-      pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
-    }
-    // COUNT 0 would mean no limit: read only if the batch has room.
-    if (writes.length < max) {
-      at.read = pipeline.length;
-      pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
-    }
-    let results: Array<[Error | null, unknown]>;
+    // The pending acks of every shard ride along: on a Cluster those of other shards in their own pipelines.
+    const ackShards = [shard, ...[...this.pendingAcks.keys()].filter((s) => s !== shard)];
+    const acked = new Map<number, number[]>();
+    let results: PipelineResults;
     try {
-      results = (await pipeline.exec()) ?? [];
+      const perShard = await execPerShard(redis, ackShards, (pipeline, s) => {
+        const start = pipeline.length;
+        acked.set(s, this.takeAcks(pipeline, s));
+        if (s !== shard) return;
+        if (promote) {
+          this.lastPromote.set(key, now);
+          at.promote = pipeline.length - start;
+          pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
+        }
+        if (renewing.length > 0) {
+          at.renew = pipeline.length - start;
+          for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) pipeline.refreshLeases(stream, OUTBOX_GROUP, consumer, ...renewing.slice(i, i + REFRESH_CHUNK));
+        }
+        if (now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4) {
+          this.lastReclaim.set(key, now);
+          at.reclaim = pipeline.length - start;
+          pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
+        }
+        // COUNT 0 would mean no limit: read only if the batch has room.
+        if (writes.length < max) {
+          at.read = pipeline.length - start;
+          pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
+        }
+      });
+      ackShards.forEach((s, i) => this.checkAcks(perShard[i]!, acked.get(s)!));
+      // Only this shard's failures fail the lease: other shards' acks that failed are redelivered (see checkAcks).
+      results = perShard[0]!;
       for (const [err] of results) if (err) throw err;
     } catch (err) {
       // The writes taken from the local queue stay leased to us in Redis: give them back to the queue.
@@ -260,7 +272,6 @@ export class RedisOutbox implements Outbox {
       if (isNoGroup(err)) await this.init();
       throw err;
     }
-    this.checkAcks(results, acked);
     if (at.renew >= 0) {
       const lost = new Set<string>();
       for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) {
@@ -332,8 +343,10 @@ export class RedisOutbox implements Outbox {
     const { keys } = this.options;
     for (const write of writes) {
       const stream = keys.outbox(write.shard, write.side);
-      let refs = this.pendingAcks.get(stream);
-      if (!refs) this.pendingAcks.set(stream, (refs = []));
+      let streams = this.pendingAcks.get(write.shard);
+      if (!streams) this.pendingAcks.set(write.shard, (streams = new Map()));
+      let refs = streams.get(stream);
+      if (!refs) streams.set(stream, (refs = []));
       refs.push(write.ref);
     }
     if (this.pendingAcks.size > 0 && !this.ackTimer) {
@@ -344,19 +357,21 @@ export class RedisOutbox implements Outbox {
   }
 
   /**
-   * Puts the pending acks first in `pipeline` (which the caller sends); answers how many entries
-   * each XACK names, for `checkAcks`.
+   * Puts `shard`'s pending acks in `pipeline` (which the caller sends), two commands per stream;
+   * answers how many entries each XACK names, for `checkAcks`.
    */
-  private takeAcks(pipeline: ChainableCommander): number[] {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
+  private takeAcks(pipeline: ChainableCommander, shard: number): number[] {
     const sizes: number[] = [];
-    for (const [stream, refs] of this.pendingAcks) {
+    for (const [stream, refs] of this.pendingAcks.get(shard) ?? []) {
       pipeline.xack(stream, OUTBOX_GROUP, ...refs);
       pipeline.xdel(stream, ...refs);
       sizes.push(refs.length);
     }
-    this.pendingAcks.clear();
+    this.pendingAcks.delete(shard);
+    if (this.pendingAcks.size === 0) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+    }
     return sizes;
   }
 
@@ -365,24 +380,32 @@ export class RedisOutbox implements Outbox {
    * had taken them over settled them first) or that Redis lost; the write reached its side either
    * way. XACK does not check who holds an entry, so this counts settled writes, not refusals.
    */
-  private checkAcks(results: Array<[Error | null, unknown]>, sizes: number[]): void {
+  private checkAcks(results: PipelineResults, sizes: number[]): void {
     let fenced = 0;
-    sizes.forEach((size, i) => {
+    let failed: Error | undefined;
+    for (const [i, size] of sizes.entries()) {
       const [err, acked] = results[i * 2] ?? [null, size];
-      if (!err) fenced += size - Number(acked);
-    });
+      if (err) failed = err;
+      else fenced += size - Number(acked);
+    }
     if (fenced > 0) this.options.onFenced?.('ack', fenced);
+    if (failed) this.ackFailed(failed);
+  }
+
+  /** The writes stay pending and are taken over after the lease: delivered again, never lost. */
+  private ackFailed(err: Error): void {
+    this.options.logger.warn({ err: { message: err.message } }, 'outbox acks failed; those writes will be redelivered');
   }
 
   private async flushAcks(): Promise<void> {
     if (this.pendingAcks.size === 0) return;
-    const pipeline = this.options.redis.pipeline();
-    const acked = this.takeAcks(pipeline);
+    const shards = [...this.pendingAcks.keys()];
+    const acked: number[][] = [];
     try {
-      this.checkAcks((await pipeline.exec()) ?? [], acked);
+      const results = await execPerShard(this.options.redis, shards, (pipeline, shard) => acked.push(this.takeAcks(pipeline, shard)));
+      results.forEach((group, i) => this.checkAcks(group, acked[i]!));
     } catch (err) {
-      // The writes stay pending and are taken over after the lease: delivered again, never lost.
-      this.options.logger.warn({ err: { message: (err as Error).message } }, 'outbox acks failed; those writes will be redelivered');
+      this.ackFailed(err as Error);
     }
   }
 
@@ -422,20 +445,19 @@ export class RedisOutbox implements Outbox {
 
   async counts(): Promise<OutboxCounts> {
     const { redis, keys } = this.options;
-    const pipeline = redis.pipeline();
-    const acked = this.takeAcks(pipeline);
-    const acks = pipeline.length;
-    for (let shard = 0; shard < this.shards; shard++) {
+    const shards = Array.from({ length: this.shards }, (_, shard) => shard);
+    const acked: number[][] = [];
+    const results = await execPerShard(redis, shards, (pipeline, shard) => {
+      acked.push(this.takeAcks(pipeline, shard));
       for (const side of SIDES) {
         pipeline.xlen(keys.outbox(shard, side));
         pipeline.zcard(keys.retries(shard, side));
         pipeline.xlen(keys.deadLetters(shard, side));
         pipeline.zcard(keys.intents(shard, side));
       }
-    }
-    const results = (await pipeline.exec()) ?? [];
-    this.checkAcks(results, acked);
-    const values = results.slice(acks).map(([err, value]) => {
+    });
+    results.forEach((group, shard) => this.checkAcks(group, acked[shard]!));
+    const values = results.flatMap((group, shard) => group.slice(acked[shard]!.length * 2)).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
     });
@@ -510,11 +532,17 @@ export class RedisOutbox implements Outbox {
     const { redis, consumer, logger } = this.options;
     const left = this.claimed.takeAll();
     if (left.length === 0) return;
-    const pipeline = redis.pipeline();
-    for (const [stream, refs] of left) pipeline.xclaim(stream, OUTBOX_GROUP, consumer, 0, ...refs, 'IDLE', this.leaseMs, 'JUSTID');
+    const byShard = new Map<number, Array<[string, string[]]>>();
+    for (const entry of left) {
+      const shard = this.streamShards.get(entry[0])!;
+      byShard.set(shard, [...(byShard.get(shard) ?? []), entry]);
+    }
     const writes = left.reduce((n, [, refs]) => n + refs.length, 0);
     try {
-      const failed = ((await pipeline.exec()) ?? []).find(([err]) => err)?.[0];
+      const results = await execPerShard(redis, [...byShard.keys()], (pipeline, shard) => {
+        for (const [stream, refs] of byShard.get(shard)!) pipeline.xclaim(stream, OUTBOX_GROUP, consumer, 0, ...refs, 'IDLE', this.leaseMs, 'JUSTID');
+      });
+      const failed = results.flat().find(([err]) => err)?.[0];
       if (failed) throw failed;
       logger.info({ writes }, 'leased writes not written before shutdown handed back to the other instances');
     } catch (err) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RolloutState } from '../../domain/rollout-state.js';
 import type { AuditEntry, CasResult, Replication, StateStore } from '../../services/ports/state-store.js';
 import type { RedisKeys } from './keys.js';
+import { masterConnectionFor } from './slot-node.js';
 
 /** A loss note outlives any incident it helps with, then goes. */
 const LOSS_NOTE_SECONDS = 7 * 24 * 3600;
@@ -43,9 +44,15 @@ export class RedisStateStore implements StateStore {
   /**
    * WAIT for the replicas connected now, so a failover right after a rollback does not promote a
    * replica that never saw it. A replica that does not answer in time is reported, not waited on.
+   * On a Cluster both go to the master of the state's slot; unknown (no reply field) if none is named.
    */
-  private async replicate(): Promise<Replication> {
-    const { redis, logger } = this.options;
+  private async replicate(): Promise<Replication | undefined> {
+    const { logger } = this.options;
+    const redis = masterConnectionFor(this.options.redis, this.options.keys.state);
+    if (!redis) {
+      logger.warn('a state write was not checked against replicas: the Cluster names no master for its slot');
+      return undefined;
+    }
     const info = await redis.info('replication');
     const replicas = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
     if (replicas === 0) return { replicas, acked: 0 };

@@ -3,6 +3,7 @@ import { addCounts, emptyCounts, GUARD_LATENCY_BOUNDS_MS, type SecondSample, typ
 import { SIDES } from '../../domain/message.js';
 import type { TrafficWindows } from '../../services/ports/traffic-windows.js';
 import type { RedisKeys } from './keys.js';
+import { execPerShard } from './shard-pipelines.js';
 
 const SCALARS = ['requests', 'errors', 'timeouts', 'vendorErrors', 'unavailable', 'rejected'] as const;
 const CODES: Record<(typeof SCALARS)[number], string> = { requests: 'r', errors: 'e', timeouts: 't', vendorErrors: 'v', unavailable: 'u', rejected: 'j' };
@@ -28,6 +29,7 @@ export class RedisTrafficWindows implements TrafficWindows {
   ) {}
 
   async add(samples: SecondSample[]): Promise<void> {
+    // Every key is of the one shard this instance writes: one slot, so one pipeline on a Cluster too.
     const pipeline = this.redis.pipeline();
     for (const sample of samples) {
       const key = this.keys.window(this.writeShard, sample.second);
@@ -50,14 +52,15 @@ export class RedisTrafficWindows implements TrafficWindows {
     for (const second of this.cache.keys()) if (second < from) this.cache.delete(second);
     const wanted: number[] = [];
     for (let second = from; second <= to; second++) if (second > settled || !this.cache.has(second)) wanted.push(second);
-    const pipeline = this.redis.pipeline();
-    for (const second of wanted) for (let shard = 0; shard < this.shards; shard++) pipeline.hgetall(this.keys.window(shard, second));
-    const results = wanted.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    const shards = wanted.length > 0 ? Array.from({ length: this.shards }, (_, shard) => shard) : [];
+    const results = await execPerShard(this.redis, shards, (pipeline, shard) => {
+      for (const second of wanted) pipeline.hgetall(this.keys.window(shard, second));
+    });
     wanted.forEach((second, i) => {
       const sample: SecondSample = { second, sides: { old: emptyCounts(), new: emptyCounts() } };
       let any = false;
       for (let shard = 0; shard < this.shards; shard++) {
-        const [err, hash] = results[i * this.shards + shard] ?? [];
+        const [err, hash] = results[shard]?.[i] ?? [];
         if (err) throw err;
         const fields = hash as Record<string, string> | undefined;
         if (!fields || Object.keys(fields).length === 0) continue;

@@ -78,7 +78,9 @@ declare module 'ioredis' {
 export function defineScripts(redis: RedisClient): void {
   for (const [name, file] of Object.entries(SCRIPTS) as Array<[keyof typeof SCRIPTS, string]>) {
     const keyCount = /-(\d+)\.lua$/.exec(file)?.[1];
-    const lua = [...(LIBRARIES[name] ?? []), file].map((part) => readFileSync(new URL(part, LUA_DIR), 'utf8')).join('\n');
+    // `#!lua` (Redis 7): a Cluster node then refuses a script that reaches a key outside its declared
+    // key's slot, even one on the same node, which a script without it may touch unchecked.
+    const lua = ['#!lua', ...[...(LIBRARIES[name] ?? []), file].map((part) => readFileSync(new URL(part, LUA_DIR), 'utf8'))].join('\n');
     redis.defineCommand(name, keyCount === undefined ? { lua } : { lua, numberOfKeys: Number(keyCount) });
   }
 }
