@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine, from Debian's packages: redis-server
 # and postgresql-15 (the harness starts its own servers on free loopback ports), chromium (the status
-# page's browser test) and promtool (the alert rules' checks); then node packages if missing.
+# page's browser test), promtool (the alert rules' checks) and kubectl (renders deploy/k8s); then node
+# packages if missing.
 # Idempotent and quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 # promtool (from Debian's prometheus package) checks and unit-tests deploy/prometheus/ rules.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# kubectl renders deploy/k8s (`kubectl kustomize`, offline). Its kustomization uses `labels:`, which
+# needs kubectl 1.22+; Debian 12's package is 1.20, so the deploy test says so if that is what is found.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-setup: installing ${need[*]} from Debian's packages" >&2
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

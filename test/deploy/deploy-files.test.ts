@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { parseDuration } from '../../src/config/duration.js';
 import { ENV_OVERRIDES, loadConfig } from '../../src/config/load-config.js';
+import { parseRedisUrl } from '../../src/infra/redis/redis-url.js';
 import { OPERATOR_TOKEN, bearer, buildCutover, canaryAt, until } from '../support/build-app.js';
 
 /**
@@ -671,13 +672,135 @@ test('Kubernetes: env keys, probes, ports, selectors and the gateway config matc
   assert.equal(config.sides.new.type, 'agora-rtm');
   if (config.sides.new.type === 'agora-rtm') assert.equal(config.sides.new.userId, `cutover-${podName}`, 'each pod its own RTM user');
 
+});
+
+test('Kubernetes, as `kubectl kustomize deploy/k8s` renders it: every object in the namespace, env keys the gateway reads, ConfigMap and Secret references that resolve, probes on real routes and the listening port, a grace period that covers the stop', async (t) => {
   const kubectl = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim();
-  if (kubectl) {
-    const built = run(t, kubectl, ['kustomize', path('deploy/k8s')]);
-    assert.match(built, /namespace: cutover/);
-    assert.match(built, /image: registry\.example\.com\/cutover:0\.1\.0/);
-  } else {
-    t.diagnostic('kubectl not installed: `kubectl kustomize deploy/k8s` not run');
+  if (!kubectl) {
+    t.skip('kubectl is missing: install the Debian package "kubernetes-client" (scripts/test-setup.sh does)');
+    return;
+  }
+  const rendered = spawnSync(kubectl, ['kustomize', path('deploy/k8s')], { encoding: 'utf8', timeout: 60_000 });
+  const version = spawnSync(kubectl, ['version', '--client'], { encoding: 'utf8' }).stdout.trim().replace(/\n/g, ', ');
+  // kustomization.yaml's `labels:` needs kustomize 4.1+, embedded from kubectl 1.22 on (Debian 12's kubernetes-client is 1.20).
+  assert.equal(rendered.status, 0, `kubectl kustomize deploy/k8s failed with ${version} (kubectl 1.22 or later is needed):\n${rendered.stderr}`);
+  t.diagnostic(`kubectl kustomize deploy/k8s: ok (${version})`);
+  const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as any).filter(Boolean);
+  const kustomization = yamlDoc('deploy/k8s/kustomization.yaml');
+  const id = (o: any): string => `${o.kind}/${o.metadata.name}`;
+  const listed = (kustomization.resources as string[]).flatMap((file) => parseAllDocuments(read('deploy/k8s', file)).map((d) => id(d.toJS())));
+  assert.deepEqual(objects.map(id).sort(), listed.sort(), 'every listed resource is rendered, nothing else');
+  for (const o of objects) {
+    assert.equal(o.metadata.namespace, kustomization.namespace, `${id(o)}: namespace`);
+    assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'cutover', `${id(o)}: part-of label`);
+  }
+  const single = (kind: string): any => {
+    const found = objects.filter((o) => o.kind === kind);
+    assert.equal(found.length, 1, `one ${kind} rendered`);
+    return found[0];
+  };
+  const deployment = single('Deployment');
+  const service = single('Service');
+  const pod = deployment.spec.template.spec;
+  const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
+  for (const [what, selector] of [['deployment', deployment.spec.selector.matchLabels], ['service', service.spec.selector], ['pdb', single('PodDisruptionBudget').spec.selector.matchLabels]] as const) {
+    assert.ok(Object.entries(selector as Record<string, string>).every(([k, v]) => podLabels[k] === v), `${what} selector still selects the pods after the labels kustomize adds`);
+  }
+  const [image] = kustomization.images as Array<{ newName: string; newTag: string }>;
+  for (const container of pod.containers) assert.equal(container.image, `${image!.newName}:${image!.newTag}`, `${container.name}: the kustomization's image`);
+
+  // The Secret is not rendered (placeholders): it is created from secret.template.yaml, whose name and keys a reference must match.
+  const secret = yamlDoc('deploy/k8s/secret.template.yaml');
+  const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name as string, o]));
+  const resolved = new Set<string>();
+  const resolve = (where: string, kind: 'ConfigMap' | 'Secret', name: string, key?: string): string | undefined => {
+    if (kind === 'ConfigMap') {
+      const configMap = configMaps.get(name);
+      assert.ok(configMap, `${where}: ConfigMap ${name} is not in the rendered output`);
+      if (key !== undefined) assert.ok(key in configMap.data, `${where}: ConfigMap ${name} has no key ${key}`);
+    } else {
+      assert.equal(name, secret.metadata.name, `${where}: Secret ${name} is not the one secret.template.yaml describes`);
+      if (key !== undefined) assert.ok(key in secret.stringData, `${where}: secret.template.yaml has no key ${key}`);
+    }
+    resolved.add(`${kind}/${name}${key === undefined ? '' : `:${key}`}`);
+    return key === undefined ? undefined : kind === 'ConfigMap' ? configMaps.get(name).data[key] : secret.stringData[key];
+  };
+  const container = pod.containers.find((c: any) => c.name === 'gateway');
+  /** The gateway container's env as the kubelet resolves it (the Secret from the template's placeholders). */
+  const env: Record<string, string> = {};
+  for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+    for (const entry of c.env ?? []) {
+      const where = `${c.name} env ${entry.name}`;
+      const ref = entry.valueFrom?.configMapKeyRef ?? entry.valueFrom?.secretKeyRef;
+      const value = ref ? resolve(where, entry.valueFrom.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name, ref.key)
+        : entry.valueFrom?.fieldRef ? 'cutover-7d9f8b6c5-x2x4z'
+          : (entry.value as string).replace(/\$\(([A-Za-z_]\w*)\)/g, (whole, name: string) => env[name] ?? whole);
+      if (c !== container) continue;
+      if (entry.name.startsWith('CUTOVER_')) assert.ok(GATEWAY_ENV.has(entry.name), `${where} is not an env key the gateway reads (ENV_OVERRIDES)`);
+      if (value !== undefined) env[entry.name] = value;
+    }
+    for (const from of c.envFrom ?? []) {
+      const kind = from.configMapRef ? 'ConfigMap' : 'Secret';
+      resolve(`${c.name} envFrom`, kind, (from.configMapRef ?? from.secretRef).name);
+      const keys = kind === 'ConfigMap' ? Object.keys(configMaps.get(from.configMapRef.name).data) : Object.keys(secret.stringData);
+      for (const key of keys.filter((k) => k.startsWith('CUTOVER_'))) assert.ok(GATEWAY_ENV.has(key), `${c.name} envFrom ${key} is not an env key the gateway reads`);
+    }
+  }
+  for (const volume of pod.volumes ?? []) {
+    const sources = volume.projected?.sources ?? [volume];
+    for (const source of sources) {
+      const configMap = source.configMap;
+      const secretRef = source.secret;
+      if (configMap) for (const item of configMap.items ?? [undefined]) resolve(`volume ${volume.name}`, 'ConfigMap', configMap.name, item?.key);
+      if (secretRef) for (const item of secretRef.items ?? [undefined]) resolve(`volume ${volume.name}`, 'Secret', secretRef.secretName ?? secretRef.name, item?.key);
+    }
+  }
+  t.diagnostic(`references resolved: ${[...resolved].sort().join(', ')}`);
+
+  // The gateway's config as this pod would load it: the mounted config.json and the env set above.
+  const configVolume = pod.volumes.find((v: any) => v.configMap && container.volumeMounts.some((m: any) => m.name === v.name && env.CUTOVER_CONFIG?.startsWith(`${m.mountPath}/`)));
+  assert.ok(configVolume, `CUTOVER_CONFIG (${env.CUTOVER_CONFIG}) is in a mounted ConfigMap`);
+  const mountPath = container.volumeMounts.find((m: any) => m.name === configVolume.name).mountPath as string;
+  const item = (configVolume.configMap.items as Array<{ key: string; path: string }>).find((i) => `${mountPath}/${i.path}` === env.CUTOVER_CONFIG);
+  assert.ok(item, `CUTOVER_CONFIG (${env.CUTOVER_CONFIG}) names a mounted item`);
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-kustomized-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'config.json'), configMaps.get(configVolume.configMap.name).data[item.key]);
+  const config = loadConfig({ file: join(dir, 'config.json'), env: Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'CUTOVER_CONFIG')) });
+
+  // Probes and the Service reach the port the gateway listens on, and routes it serves.
+  const ports = container.ports as Array<{ name?: string; containerPort: number }>;
+  const portOf = (port: string | number): number | undefined => (typeof port === 'number' ? port : ports.find((p) => p.name === port)?.containerPort);
+  assert.ok(ports.some((p) => p.containerPort === config.http.port), `a containerPort is the gateway's http.port ${config.http.port}`);
+  assert.equal(portOf(service.spec.ports[0].targetPort), config.http.port, 'the Service targets the listening port');
+  const probes = { readinessProbe: '/readyz', livenessProbe: '/healthz' } as const;
+  const cutover = await buildCutover(t);
+  for (const [probe, route] of Object.entries(probes)) {
+    const httpGet = container[probe]?.httpGet;
+    assert.ok(httpGet, `${probe} is an HTTP GET`);
+    assert.equal(httpGet.path, route, `${probe} asks ${route}`);
+    assert.equal(portOf(httpGet.port), config.http.port, `${probe} on the listening port`);
+    const res = await cutover.app.inject({ url: httpGet.path });
+    assert.equal(res.statusCode, 200, `${probe} ${httpGet.path} is a route the gateway answers: ${res.body}`);
+  }
+  if (container.startupProbe) assert.equal(portOf(container.startupProbe.httpGet.port), config.http.port, 'startupProbe on the listening port');
+
+  // A stop is the preStop sleep (if any), the drain, then the close: all before the SIGKILL.
+  const preStop = container.lifecycle?.preStop?.exec?.command as string[] | undefined;
+  const stopSeconds = (preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0) + (config.http.drainPeriodMs + config.http.shutdownTimeoutMs) / 1000;
+  assert.ok(stopSeconds < pod.terminationGracePeriodSeconds, `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} covers http.drainPeriod + http.shutdownTimeout (${stopSeconds} s)`);
+});
+
+test('every Redis URL the Secret template and docs/deploy.md show is one the gateway parses, for one server, Sentinel and Cluster', () => {
+  const section = /^## Redis: standalone, Sentinel or Cluster$([\s\S]*?)^## /m.exec(read('docs/deploy.md'))?.[1];
+  assert.ok(section, 'docs/deploy.md has the section "Redis: standalone, Sentinel or Cluster"');
+  for (const [where, text] of [['deploy/k8s/secret.template.yaml', read('deploy/k8s/secret.template.yaml')], ['docs/deploy.md', section]] as const) {
+    const urls = [...text.matchAll(/\brediss?(?:\+sentinel|\+cluster)?:\/\/[^\s"'`|]+/g)].map((m) => m[0]);
+    const modes = new Set(urls.map((url) => {
+      assert.doesNotThrow(() => parseRedisUrl(url), `${where}: ${url}`);
+      return parseRedisUrl(url).mode;
+    }));
+    assert.deepEqual([...modes].sort(), ['cluster', 'sentinel', 'standalone'], `${where} shows each mode: ${urls.join(' ')}`);
   }
 });
 

@@ -16,15 +16,23 @@ export interface Stack {
   startGateway(extraEnv?: Record<string, string>): Promise<GatewayProcess>;
 }
 
-export async function startStack(t: TestContext, env: Record<string, string> = {}, options: { redis?: RedisServerOptions } = {}): Promise<Stack> {
-  const redis = await RedisServer.start(options.redis);
-  t.after(() => redis.destroy());
+export interface StackOptions {
+  redis?: RedisServerOptions;
+  /** Point the gateways at this Redis (a Sentinel set, say) instead of starting a standalone one. */
+  redisUrl?: string;
+}
+
+export function startStack(t: TestContext, env?: Record<string, string>, options?: StackOptions & { redisUrl?: undefined }): Promise<Stack>;
+export function startStack(t: TestContext, env: Record<string, string>, options: StackOptions & { redisUrl: string }): Promise<Omit<Stack, 'redis'>>;
+export async function startStack(t: TestContext, env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack | Omit<Stack, 'redis'>> {
+  const redis = options.redisUrl === undefined ? await RedisServer.start(options.redis) : undefined;
+  if (redis) t.after(() => redis.destroy());
   const [old, fresh] = await Promise.all([SimProcess.start({ name: 'old' }), SimProcess.start({ name: 'new' })]);
   t.after(() => old.destroy());
   t.after(() => fresh.destroy());
   const side = (sim: SimProcess) => JSON.stringify({ type: 'http-legacy', baseUrl: sim.url, timeout: '300ms', retries: 1 });
   const gatewayEnv = {
-    CUTOVER_REDIS_URL: redis.url,
+    CUTOVER_REDIS_URL: options.redisUrl ?? redis!.url,
     CUTOVER_OLD_SIDE: side(old),
     CUTOVER_NEW_SIDE: side(fresh),
     CUTOVER_ADMIN_TOKENS: `e2e:operator:${TOKEN}`,
@@ -37,7 +45,7 @@ export async function startStack(t: TestContext, env: Record<string, string> = {
     ...env,
   };
   return {
-    redis, old, fresh, gatewayEnv,
+    ...(redis && { redis }), old, fresh, gatewayEnv,
     async startGateway(extraEnv = {}) {
       const gateway = await GatewayProcess.start({ ...gatewayEnv, ...extraEnv });
       t.after(() => gateway.kill());
@@ -63,7 +71,7 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
 }
 
 /** Waits until every id is stored on both simulated sides. */
-export async function onBothSides(stack: Stack, ids: string[], timeoutMs: number): Promise<void> {
+export async function onBothSides(stack: Pick<Stack, 'old' | 'fresh'>, ids: string[], timeoutMs: number): Promise<void> {
   await eventually(async () => {
     const [oldIds, newIds] = await Promise.all([stack.old.messageIds(), stack.fresh.messageIds()]);
     const onOld = new Set(oldIds);

@@ -16,6 +16,11 @@ export interface RedisConnectionOptions {
 }
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2_000);
+/**
+ * Through Sentinel every reconnect first asks a Sentinel which node is master: retry often, so that
+ * sends resume within a fraction of a second of the promotion rather than after a 2 s backoff.
+ */
+const masterRetryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 250);
 
 /**
  * A connection that fails fast while Redis is away (no offline queue: a send gets a 503 at once
@@ -43,7 +48,11 @@ export function connectRedis({ url, commandTimeoutMs, logger, role }: RedisConne
     case 'sentinel':
       redis = new Redis({
         ...options, ...auth, db: target.db, sentinels: target.nodes, name: target.masterName!, sentinelPassword: target.sentinelPassword,
-        sentinelRetryStrategy: retryStrategy, enableTLSForSentinelMode: target.tls,
+        retryStrategy: masterRetryStrategy, sentinelRetryStrategy: retryStrategy, enableTLSForSentinelMode: target.tls,
+        // A failover with the old master still up (SENTINEL FAILOVER, a partition that heals) leaves
+        // this connection on a master that takes writes until Sentinel demotes it, seconds later,
+        // and then drops them in its resync: on +switch-master, reconnect to the new one at once.
+        failoverDetector: true,
       });
       break;
     case 'cluster': {
