@@ -1,18 +1,10 @@
 import { Option, type Command } from 'commander';
 import { CliError } from '../admin-client.js';
+import type { ReshardRequest } from '../reshard.js';
 import { examples, parseReason, print, wholeNumber, type CliIo } from './shared-options.js';
 import { parseRedisUrl } from './rollback.js';
 
-interface ReshardOptions {
-  redis: string;
-  to: number;
-  from?: number;
-  migration: string;
-  reason: string;
-  force?: boolean;
-  timeout: number;
-  json?: boolean;
-}
+type ReshardOptions = Omit<ReshardRequest, 'onProgress'> & { json?: boolean };
 
 export function registerReshardCommand(program: Command, io: CliIo): void {
   program
