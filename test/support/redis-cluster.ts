@@ -1,10 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { RedisChild, ask, distinctFreePorts, harnessDir, removeHarnessDir, until } from './redis-child.js';
 
 export interface RedisClusterOptions {
   /** cluster-node-timeout: how long a silent master stays up in the others' eyes (default 1000 ms). */
@@ -28,66 +25,8 @@ export interface ClusterFailover {
 }
 
 const MASTERS = 3;
-const START_TIMEOUT_MS = 10_000;
 const CREATE_TIMEOUT_MS = 30_000;
 const SETTLE_TIMEOUT_MS = 30_000;
-const ASK_TIMEOUT_MS = 1_000;
-const OUTPUT_KEEP_CHARS = 16_384;
-
-// No redis-server of this harness outlives the test process, nor its temp dir (see also the watchdog).
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-class NodeProcess implements ClusterNode {
-  private child: ChildProcess | undefined;
-  private output = '';
-
-  constructor(readonly port: number, readonly busPort: number, private readonly args: string[]) {}
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  get log(): string {
-    return this.output;
-  }
-
-  async boot(): Promise<void> {
-    const child = spawn('redis-server', this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    const capture = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-OUTPUT_KEEP_CHARS); };
-    child.stdout!.on('data', capture);
-    child.stderr!.on('data', capture);
-    const exited = new Promise<never>((_, reject) => {
-      child.once('exit', (code, signal) => reject(new Error(`redis-server on ${this.port} exited (${code ?? signal}):\n${this.output}`)));
-    });
-    exited.catch(() => undefined);
-    await Promise.race([exited, until(async () => (await ask(this.port, 'PING')) === 'PONG', START_TIMEOUT_MS, `redis-server on ${this.port} to answer PING`)]);
-  }
-
-  pause(paused: boolean): void {
-    if (this.running) this.child!.kill(paused ? 'SIGSTOP' : 'SIGCONT');
-  }
-
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
-  }
-}
 
 /**
  * A real Redis Cluster on free loopback ports: three masters with one replica each, created by
@@ -96,12 +35,11 @@ class NodeProcess implements ClusterNode {
  * a few seconds.
  */
 export class RedisCluster {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cutover-cluster-'));
-  private readonly processes: NodeProcess[] = [];
+  readonly dir = harnessDir('cutover-cluster-');
+  private readonly processes: RedisChild[] = [];
   private watchdog: ChildProcess | undefined;
 
   private constructor(private readonly options: RedisClusterOptions) {
-    dirs.add(this.dir);
   }
 
   /** `redis+cluster://127.0.0.1:P1,...`: every node as a seed, what CUTOVER_REDIS_URL takes. */
@@ -122,7 +60,7 @@ export class RedisCluster {
         const [port, busPort] = [ports[i * 2]!, ports[i * 2 + 1]!];
         const dir = join(cluster.dir, `node-${port}`);
         mkdirSync(dir);
-        cluster.processes.push(new NodeProcess(port, busPort, [
+        cluster.processes.push(new RedisChild(port, [
           '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir,
           '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
           '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1_000),
@@ -131,7 +69,7 @@ export class RedisCluster {
           '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
           '--protected-mode', 'no', '--loglevel', 'warning',
           '--repl-diskless-sync-delay', '0',
-        ]));
+        ], busPort));
       }
       await Promise.all(cluster.processes.map((node) => node.boot()));
       cluster.startWatchdog();
@@ -178,7 +116,7 @@ export class RedisCluster {
     if (replicas.length === 0) throw new Error(`master ${target.port} has no replica to promote`);
     const at = Date.now();
     await target.signal('SIGKILL');
-    let promoted: NodeProcess | undefined;
+    let promoted: RedisChild | undefined;
     await until(async () => {
       for (const port of replicas) {
         const now = await ask(port, 'ROLE') as [string];
@@ -210,8 +148,7 @@ export class RedisCluster {
   async destroy(): Promise<void> {
     await Promise.all(this.processes.map((node) => node.signal('SIGKILL')));
     this.watchdog?.kill('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-    dirs.delete(this.dir);
+    removeHarnessDir(this.dir);
   }
 
   /**
@@ -261,7 +198,7 @@ export class RedisCluster {
     this.watchdog = watchdog;
   }
 
-  private node(port: number): NodeProcess {
+  private node(port: number): RedisChild {
     const node = this.processes.find((n) => n.port === port);
     if (!node) throw new Error(`no node of this cluster listens on ${port}`);
     return node;
@@ -280,27 +217,3 @@ async function createCluster(ports: number[]): Promise<void> {
 }
 
 /** One command on a short-lived connection that neither queues nor retries. */
-async function ask(port: number, command: string, ...args: string[]): Promise<unknown> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: ASK_TIMEOUT_MS, commandTimeout: ASK_TIMEOUT_MS });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(command, ...args);
-  } finally {
-    client.disconnect();
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}

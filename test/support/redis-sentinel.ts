@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { RedisChild, ask, distinctFreePorts, harnessDir, removeHarnessDir, until } from './redis-child.js';
 
 export interface RedisSentinelOptions {
   /** The master group the Sentinels watch (default `mymaster`). */
@@ -40,58 +36,7 @@ export interface Failover {
   promotedAtOffset: number;
 }
 
-const START_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 20_000;
-const ASK_TIMEOUT_MS = 1_000;
-const OUTPUT_KEEP_CHARS = 16_384;
-
-// No redis-server of this harness outlives the test process, nor its temp dir.
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** One redis-server child (a data node or a Sentinel) on a loopback port. */
-class RedisChild {
-  private child: ChildProcess | undefined;
-  private output = '';
-
-  constructor(readonly port: number, private readonly args: string[]) {}
-
-  get log(): string {
-    return this.output;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async boot(): Promise<void> {
-    const child = spawn('redis-server', this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    const capture = (chunk: Buffer): void => { this.output = (this.output + chunk.toString()).slice(-OUTPUT_KEEP_CHARS); };
-    child.stdout!.on('data', capture);
-    child.stderr!.on('data', capture);
-    const exited = new Promise<never>((_, reject) => {
-      child.once('exit', (code, signal) => reject(new Error(`redis-server on ${this.port} exited (${code ?? signal}):\n${this.output}`)));
-    });
-    exited.catch(() => undefined);
-    await Promise.race([exited, until(async () => (await ask(this.port, 'PING').catch(() => undefined)) === 'PONG', START_TIMEOUT_MS, `redis-server on ${this.port} to answer PING`)]);
-  }
-
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
-  }
-}
 
 /**
  * A master, its replicas and a set of Sentinels watching it, all real redis-server processes on
@@ -99,12 +44,11 @@ class RedisChild {
  * failover timeouts are short, so a failover completes in a few seconds.
  */
 export class RedisSentinel {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cutover-sentinel-'));
+  readonly dir = harnessDir('cutover-sentinel-');
   private readonly dataNodes: RedisChild[] = [];
   private readonly sentinelNodes: RedisChild[] = [];
 
   private constructor(readonly masterName: string) {
-    dirs.add(this.dir);
   }
 
   /** `redis+sentinel://127.0.0.1:P1,127.0.0.1:P2,.../<name>`: what CUTOVER_REDIS_URL takes. */
@@ -248,8 +192,7 @@ export class RedisSentinel {
   /** Kills everything (SIGKILL: the data is a test's) and removes the temp dir. */
   async destroy(): Promise<void> {
     await Promise.all([...this.sentinelNodes, ...this.dataNodes].map((node) => node.signal('SIGKILL')));
-    rmSync(this.dir, { recursive: true, force: true });
-    dirs.delete(this.dir);
+    removeHarnessDir(this.dir);
   }
 
   private node(port: number): RedisChild {
@@ -260,25 +203,6 @@ export class RedisSentinel {
 }
 
 /** One command on a short-lived connection that neither queues nor retries. */
-async function ask(port: number, command: string, ...args: string[]): Promise<unknown> {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: ASK_TIMEOUT_MS, commandTimeout: ASK_TIMEOUT_MS });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await client.call(command, ...args);
-  } finally {
-    client.disconnect();
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 function onlineReplicas(info: unknown): number {
   return (String(info).match(/^slave\d+:.*state=online/gm) ?? []).length;
 }
@@ -287,10 +211,4 @@ function onlineReplicas(info: unknown): number {
 function field(fields: unknown[], name: string): string {
   const at = fields.indexOf(name);
   return at < 0 ? '' : String(fields[at + 1]);
-}
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
 }
