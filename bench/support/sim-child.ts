@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
+import { datasetArgs, type DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
 import type { SimStats } from '../../src/sim/legacy-im-app.js';
 import { PROJECT_ROOT, StartError } from './processes.js';
 
@@ -8,15 +8,6 @@ const ENTRY = join(PROJECT_ROOT, 'dist/src/sim/legacy-im-server.js');
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 const TAIL_CHARS = 8_192;
-
-const FLAGS: Readonly<Record<keyof DatasetSpec, string>> = {
-  seed: '--seed',
-  users: '--users',
-  messages: '--messages',
-  groups: '--groups',
-  peersPerUser: '--peers-per-user',
-  maxGroupSize: '--max-group-size',
-};
 
 export interface SimChildOptions {
   name: string;
@@ -48,9 +39,7 @@ process.once('exit', () => {
  */
 export function startSim(options: SimChildOptions): Promise<SimChild> {
   const args = [...(options.nodeArgs ?? []), ENTRY, '--port', '0', '--host', '127.0.0.1', '--name', options.name, '--exit-with-stdin', '--log-level', 'warn'];
-  for (const [key, value] of Object.entries(options.dataset ?? {})) {
-    if (value !== undefined) args.push(FLAGS[key as keyof DatasetSpec], String(value));
-  }
+  args.push(...datasetArgs(options.dataset));
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   let tail = '';

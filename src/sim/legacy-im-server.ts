@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { DatasetSpec } from './dataset/dataset-spec.js';
+import { DATASET_SPEC_KEYS, type DatasetSpec } from './dataset/dataset-spec.js';
 import { buildLegacyImServer, type LegacyImServer } from './legacy-im-app.js';
 
 /** After this long, a graceful stop drops the connections still open (slow injected replies). */
@@ -56,7 +56,7 @@ function parseCount(value: string): number {
 
 function datasetOptions(options: CliOptions): Partial<DatasetSpec> {
   const spec: Partial<DatasetSpec> = {};
-  for (const key of ['seed', 'users', 'messages', 'groups', 'peersPerUser', 'maxGroupSize'] as const) {
+  for (const key of DATASET_SPEC_KEYS) {
     const value = options[key];
     if (value !== undefined) spec[key] = value;
   }

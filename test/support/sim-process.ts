@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { DatasetDescription } from '../../src/sim/dataset/dataset-digest.js';
-import type { DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
+import { datasetArgs, type DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
 import type { SimFaults, SimReadStats, SimStats } from '../../src/sim/legacy-im-app.js';
 
 export interface SimProcessOptions {
@@ -24,15 +24,6 @@ export interface SimProcessOptions {
 
 export type SimImportStats = Pick<SimStats, 'imported' | 'importDuplicates'>;
 export type SimPutStats = Omit<SimStats, keyof SimImportStats>;
-
-const DATASET_FLAGS: Readonly<Record<keyof DatasetSpec, string>> = {
-  seed: '--seed',
-  users: '--users',
-  messages: '--messages',
-  groups: '--groups',
-  peersPerUser: '--peers-per-user',
-  maxGroupSize: '--max-group-size',
-};
 
 /** Compiled layout: dist/test/support/sim-process.js → dist/src/sim/legacy-im-server.js. */
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/sim/legacy-im-server.js');
@@ -187,9 +178,7 @@ export class SimProcess {
     if (!existsSync(ENTRY)) throw new Error(`legacy IM sim entry ${ENTRY} is missing: run \`npx tsc -p tsconfig.json\` first`);
     const args = [ENTRY, '--port', String(this.port_), '--data', this.dataFile, '--exit-with-stdin', '--log-level', 'warn'];
     if (this.options.name !== undefined) args.push('--name', this.options.name);
-    for (const [key, value] of Object.entries(this.options.dataset ?? {})) {
-      if (value !== undefined) args.push(DATASET_FLAGS[key as keyof DatasetSpec], String(value));
-    }
+    args.push(...datasetArgs(this.options.dataset));
     // The key travels by environment, not argv, so it does not show in `ps`.
     const env = { ...process.env };
     delete env['LEGACY_IM_API_KEY'];

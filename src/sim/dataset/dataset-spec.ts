@@ -65,3 +65,23 @@ export function datasetSpec(partial: Partial<DatasetSpec> = {}): DatasetSpec {
 export function peerSlots(spec: Pick<DatasetSpec, 'users' | 'peersPerUser'>): number {
   return Math.max(0, Math.min(spec.peersPerUser, Math.floor((spec.users - 1) / 2)));
 }
+
+/** The simulator's command-line flag for each field (src/sim/legacy-im-server.ts). */
+export const DATASET_FLAGS: Readonly<Record<keyof DatasetSpec, string>> = {
+  seed: '--seed',
+  users: '--users',
+  messages: '--messages',
+  groups: '--groups',
+  peersPerUser: '--peers-per-user',
+  maxGroupSize: '--max-group-size',
+};
+
+/** The flags that give a simulator child process this (partial) spec. */
+export function datasetArgs(spec: Partial<DatasetSpec> = {}): string[] {
+  const args: string[] = [];
+  for (const key of DATASET_SPEC_KEYS) {
+    const value = spec[key];
+    if (value !== undefined) args.push(DATASET_FLAGS[key], String(value));
+  }
+  return args;
+}
