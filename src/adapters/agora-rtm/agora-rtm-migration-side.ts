@@ -1,15 +1,12 @@
 import type { Conversation, OutboundMessage } from '../../domain/message.js';
 import type { ConversationSummary, GroupRecord, Member, Page, UserData, UserProfile } from '../../domain/migration/records.js';
-import { AdapterError } from '../adapter-error.js';
+import { noListing } from './rtm-records.js';
 import type { ImportResult, MigrationWriter, SideLimits } from '../migration-side.js';
 import { agoraSideLimits } from './import-estimate.js';
 import type { MigrationOp, WorkerOps } from './worker-protocol.js';
 
 /** A call into the adapter's worker (its own restart, back-off and timeouts apply). */
 export type MigrationCall = <K extends MigrationOp>(op: K, ...args: WorkerOps[K]['args']) => Promise<WorkerOps[K]['result']>;
-
-const NO_LISTING =
-  'agora-rtm cannot list users, groups or conversations: RTM has no such query, so the old side is the listing';
 
 /**
  * The migration's writer on the main thread: every operation runs in the worker of the
@@ -28,15 +25,15 @@ export class AgoraRtmMigrationSide implements MigrationWriter {
   }
 
   users(_after: string | undefined, _limit: number): Promise<Page<UserProfile>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   groups(_after: string | undefined, _limit: number): Promise<Page<GroupRecord>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   conversations(_after: string | undefined, _limit: number): Promise<Page<ConversationSummary>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   importMessages(conversation: Conversation, messages: OutboundMessage[]): Promise<ImportResult> {

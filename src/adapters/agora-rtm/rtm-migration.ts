@@ -16,6 +16,7 @@ import {
   encodeMember,
   encodeUserData,
   ITEMS_PER_CALL,
+  noListing,
   packCalls,
   SET_MAX_BYTES,
   storedBytes,
@@ -36,9 +37,6 @@ const MAX_KNOWN_CHANNELS = 64;
 const MAX_KNOWN_GROUPS = 10_000;
 
 const IMPORT_OPTIONS: PublishOptions = { channelType: 'MESSAGE', storeInHistory: true, customType: BATCH_CUSTOM_TYPE };
-
-const NO_LISTING =
-  'agora-rtm cannot list users, groups or conversations: RTM has no such query, so the old side is the listing';
 
 /** What one channel is known to hold: the ids, and the newest server time read so far. */
 interface KnownIds {
@@ -84,15 +82,15 @@ export class RtmMigration implements MigrationWriter {
   }
 
   users(_after: string | undefined, _limit: number): Promise<Page<UserProfile>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   groups(_after: string | undefined, _limit: number): Promise<Page<GroupRecord>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   conversations(_after: string | undefined, _limit: number): Promise<Page<ConversationSummary>> {
-    return Promise.reject(new AdapterError('rejected', NO_LISTING));
+    return noListing();
   }
 
   async importMessages(conversation: Conversation, messages: OutboundMessage[]): Promise<ImportResult> {

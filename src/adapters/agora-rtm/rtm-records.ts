@@ -183,3 +183,8 @@ function parse<T>(owner: string, key: string, value: string): T {
     throw new AdapterError('vendor_error', `agora-rtm metadata item ${key} of ${owner} is not JSON`);
   }
 }
+
+/** RTM has no query over users, groups or conversations: the old side is the listing. */
+export function noListing(): Promise<never> {
+  return Promise.reject(new AdapterError('rejected', 'agora-rtm cannot list users, groups or conversations: RTM has no such query, so the old side is the listing'));
+}

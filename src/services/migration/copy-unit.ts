@@ -1,7 +1,8 @@
 import type { ImportResult } from '../../adapters/migration-side.js';
 import type { Conversation, OutboundMessage } from '../../domain/message.js';
 import type { Unit } from '../../domain/migration/units.js';
-import { chunks, pages, type UnitContext, type UnitOutcome } from './unit-context.js';
+import { NO_RESULT, chunks, pages, type UnitContext, type UnitOutcome } from './unit-context.js';
+import type { Counters } from '../../domain/migration/job.js';
 
 /** Members written to the new side per call (the import contract's batch limit). */
 const MEMBERS_PER_CALL = 1000;
@@ -47,11 +48,11 @@ async function copyUser(context: UnitContext, userId: string): Promise<UnitOutco
   const data = await old.call(() => source.userData(userId));
   if (data === null) {
     telemetry.migrationItems(job.mode, 'user', 'missing', 1);
-    return (await context.complete({ counts: { 'done.user': 1, 'missing.user': 1 }, mismatches: [], verifiedUsers: [], heldUsers: [] })) ? 'completed' : 'lost';
+    return finish(context, { 'done.user': 1, 'missing.user': 1 });
   }
   await fresh.call(() => target.putUserData(data));
   telemetry.migrationItems(job.mode, 'user', 'written', 1);
-  return (await context.complete({ counts: { 'done.user': 1 }, mismatches: [], verifiedUsers: [], heldUsers: [] })) ? 'completed' : 'lost';
+  return finish(context, { 'done.user': 1 });
 }
 
 async function copyGroup(context: UnitContext, groupId: string): Promise<UnitOutcome> {
@@ -59,7 +60,7 @@ async function copyGroup(context: UnitContext, groupId: string): Promise<UnitOut
   const group = await old.call(() => source.group(groupId));
   if (group === null) {
     telemetry.migrationItems(job.mode, 'group', 'missing', 1);
-    return (await context.complete({ counts: { 'done.group': 1, 'missing.group': 1 }, mismatches: [], verifiedUsers: [], heldUsers: [] })) ? 'completed' : 'lost';
+    return finish(context, { 'done.group': 1, 'missing.group': 1 });
   }
   // Again on a resumed unit: a put replaces, and the record may have changed meanwhile.
   await fresh.call(() => target.putGroup(group));
@@ -70,7 +71,7 @@ async function copyGroup(context: UnitContext, groupId: string): Promise<UnitOut
     if (page.next !== null && context.stopping()) return 'stopped';
   }
   telemetry.migrationItems(job.mode, 'group', 'written', 1);
-  return (await context.complete({ counts: { 'done.group': 1 }, mismatches: [], verifiedUsers: [], heldUsers: [] })) ? 'completed' : 'lost';
+  return finish(context, { 'done.group': 1 });
 }
 
 async function copyConversation(context: UnitContext, conversation: Conversation): Promise<UnitOutcome> {
@@ -99,5 +100,10 @@ async function copyConversation(context: UnitContext, conversation: Conversation
     if (page.next !== null && context.stopping()) return 'stopped';
   }
   telemetry.migrationItems(job.mode, 'conversation', 'written', 1);
-  return (await context.complete({ counts: { 'done.conversation': 1 }, mismatches: [], verifiedUsers: [], heldUsers: [] })) ? 'completed' : 'lost';
+  return finish(context, { 'done.conversation': 1 });
+}
+
+/** A copy finishes a unit with its counters only: it finds no mismatches and verifies nobody. */
+async function finish(context: UnitContext, counts: Counters): Promise<UnitOutcome> {
+  return (await context.complete({ ...NO_RESULT, counts })) ? 'completed' : 'lost';
 }

@@ -54,7 +54,7 @@ async function verifyUser(context: UnitContext, userId: string): Promise<UnitOut
 
 async function verifyGroup(context: UnitContext, groupId: string): Promise<UnitOutcome> {
   const { source, target, old, fresh, job, telemetry, pageSize } = context;
-  const [before, after] = await Promise.all([old.call(() => source.group(groupId)), fresh.call(() => target.group(groupId))]);
+  const before = await old.call(() => source.group(groupId));
   if (before === null) {
     telemetry.migrationItems(job.mode, 'group', 'missing', 1);
     return finish(context, { 'done.group': 1, 'missing.group': 1 }, [], []);
@@ -64,7 +64,7 @@ async function verifyGroup(context: UnitContext, groupId: string): Promise<UnitO
     ...compareGroup(place(context), before, await fresh.call(() => target.group(groupId))),
     ...compareMembers(place(context), oldMembers, await allMembers(fresh, target, groupId, pageSize)),
   ];
-  let found = [...compareGroup(place(context), before, after), ...compareMembers(place(context), oldMembers, await allMembers(fresh, target, groupId, pageSize))];
+  let found = await compare();
   if (found.length > 0 && job.redrive) {
     await fresh.call(() => target.putGroup(before));
     const wanted = found.filter((m) => m.kind === 'member' && m.old !== null).map((m) => m.old as Member);
