@@ -5,12 +5,10 @@ import { RedisKeys } from '../../src/infra/redis/keys.js';
 import { account, failuresByAnswer, sample } from '../faults/support/accountant.js';
 import { GatewayClient } from '../faults/support/gateway-client.js';
 import { LoadGenerator } from '../faults/support/load.js';
-import { runCli } from '../support/cli-process.js';
-import type { GatewayProcess } from '../support/gateway-process.js';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { driveToCanary, eventually, onBothSides, startStack, TOKEN } from '../support/stack.js';
+import { sharedStateChecks, stateVersion } from '../support/redis-mode-checks.js';
+import { driveToCanary, eventually, startStack, TOKEN } from '../support/stack.js';
 
-const USERS = Array.from({ length: 40 }, (_, i) => `user-${i}`);
 const SHARDS = 4;
 const keys = new RedisKeys('default');
 
@@ -22,43 +20,11 @@ async function clusterStack(t: TestContext, env: Record<string, string> = {}) {
   return { cluster, stack };
 }
 
-async function version(gateway: GatewayProcess): Promise<number> {
-  return (await gateway.request('GET', '/admin/rollout', undefined, TOKEN)).body.state.version;
-}
-
 test('on a Redis Cluster: sends are dual-written over 4 shards, a state change reaches a second gateway within 1 s, and break glass on the Cluster URL flips both', async (t) => {
   const { cluster, stack } = await clusterStack(t);
-  const [a, b] = await Promise.all([stack.startGateway(), stack.startGateway()]);
-  await driveToCanary(a, 50);
   const shardMasters = new Set(await Promise.all(Array.from({ length: SHARDS }, async (_, s) => (await cluster.masterFor(keys.outbox(s, 'old'))).port)));
   t.diagnostic(`the 4 shards sit on ${shardMasters.size} of the 3 masters`);
-
-  const started = Date.now();
-  const changed = await a.request('POST', '/admin/rollout/percent', { percent: 40, force: true, reason: 'propagation on a Cluster' }, TOKEN);
-  assert.equal(changed.status, 200, JSON.stringify(changed.body));
-  const expected = await version(a);
-  await eventually(async () => (await b.request('GET', '/v1/route/x')).body.version === expected, 1_000, 'gateway b to route by the change made on a');
-  t.diagnostic(`state change seen by the second gateway after ${Date.now() - started} ms`);
-
-  const ids: string[] = [];
-  for (const [i, user] of USERS.entries()) {
-    const gateway = i % 2 === 0 ? a : b;
-    const res = await gateway.request('POST', '/v1/messages', { id: `cluster-${i}`, from: 'sender', to: { type: 'user', id: user }, payload: `via ${i % 2 === 0 ? 'a' : 'b'}` });
-    assert.ok(res.status === 201 || res.status === 200, `${user}: ${res.status} ${JSON.stringify(res.body)}`);
-    ids.push(res.body.id);
-  }
-  await onBothSides(stack, ids, 10_000);
-
-  const glass = await runCli(['rollback', '--redis', cluster.url, '--reason', 'drill: break glass on the Cluster', '--actor', 'pager'], {});
-  assert.equal(glass.code, 0, glass.stderr);
-  const flipped = Date.now();
-  for (const gateway of [a, b]) {
-    await eventually(async () => {
-      const routes = await Promise.all(USERS.map((u) => gateway.request('GET', `/v1/route/${u}`)));
-      return routes.every((r) => r.body.cohort === 'old' && r.body.rolledBack === true);
-    }, 1_000, 'each gateway to route everyone to old');
-  }
-  t.diagnostic(`both gateways rolled back ${Date.now() - flipped} ms after break glass exited`);
+  await sharedStateChecks(t, stack, cluster.url, { name: 'cluster' });
 });
 
 test('a Cluster master SIGKILLed mid-load: its replica is promoted, every 201 is on its primary, and what misses a side is counted and printed', async (t) => {
@@ -66,7 +32,7 @@ test('a Cluster master SIGKILLed mid-load: its replica is promoted, every 201 is
   const { cluster, stack } = await clusterStack(t, { CUTOVER_GUARD_ENABLED: 'false' });
   const [a, b] = [await stack.startGateway(), await stack.startGateway()];
   await driveToCanary(a, 50);
-  await eventually(async () => (await version(b)) === (await version(a)), 2_000, 'b to route by the canary');
+  await eventually(async () => (await stateVersion(b)) === (await stateVersion(a)), 2_000, 'b to route by the canary');
 
   const client = new GatewayClient(a.url, 8);
   t.after(() => client.close());

@@ -6,12 +6,11 @@ import { RedisKeys } from '../../src/infra/redis/keys.js';
 import { account, failuresByAnswer, sample } from '../faults/support/accountant.js';
 import { GatewayClient } from '../faults/support/gateway-client.js';
 import { LoadGenerator, type Logical } from '../faults/support/load.js';
-import { runCli } from '../support/cli-process.js';
 import type { GatewayProcess } from '../support/gateway-process.js';
 import { RedisSentinel, type Failover } from '../support/redis-sentinel.js';
-import { driveToCanary, eventually, onBothSides, startStack, TOKEN } from '../support/stack.js';
+import { sharedStateChecks, stateVersion } from '../support/redis-mode-checks.js';
+import { driveToCanary, eventually, startStack, TOKEN } from '../support/stack.js';
 
-const USERS = Array.from({ length: 40 }, (_, i) => `user-${i}`);
 const SHARDS = 4;
 const keys = new RedisKeys('default');
 /** A send whose begin left for the old master just before +switch-master reached the gateway. */
@@ -23,10 +22,6 @@ async function sentinelStack(t: TestContext, env: Record<string, string> = {}) {
   t.after(() => sentinel.destroy());
   const stack = await startStack(t, { CUTOVER_REDIS_SHARDS: String(SHARDS), ...env }, { redisUrl: sentinel.url });
   return { sentinel, stack };
-}
-
-async function version(gateway: GatewayProcess): Promise<number> {
-  return (await gateway.request('GET', '/admin/rollout', undefined, TOKEN)).body.state.version;
 }
 
 /** The gateway's warnings and errors, counted by message (and the error's), for a diagnostic line. */
@@ -87,7 +82,7 @@ async function failoverUnderLoad(t: TestContext, fail: (sentinel: RedisSentinel)
   const { sentinel, stack } = await sentinelStack(t, { CUTOVER_GUARD_ENABLED: 'false' });
   const [a, b] = [await stack.startGateway(), await stack.startGateway()];
   await driveToCanary(a, 50);
-  await eventually(async () => (await version(b)) === (await version(a)), 2_000, 'b to route by the canary');
+  await eventually(async () => (await stateVersion(b)) === (await stateVersion(a)), 2_000, 'b to route by the canary');
 
   const client = new GatewayClient(a.url, 8);
   t.after(() => client.close());
@@ -106,6 +101,7 @@ async function failoverUnderLoad(t: TestContext, fail: (sentinel: RedisSentinel)
     outbox: async () => (await b.request('GET', '/admin/outbox?deadLetters=500', undefined, TOKEN)).body,
   });
   const receipts = await receiptsOnMaster(sentinel);
+  t.diagnostic(`master at the end: ${await sentinel.masterPort()} (the failover named ${failover.to})`);
   const forgotten = messages.filter((m) => m.promisedAt !== undefined && !receipts.has(m.promisedId!));
   const refused = messages.filter((m) => m.trail.some((answer) => !/^20[012]$/.test(answer)));
   const answers = new Map<string, number>();
@@ -136,43 +132,18 @@ async function failoverUnderLoad(t: TestContext, fail: (sentinel: RedisSentinel)
 
 test('through Sentinel: sends are dual-written, a state change reaches a second gateway within 1 s, and break glass on the Sentinel URL flips both', async (t) => {
   const { sentinel, stack } = await sentinelStack(t);
-  const [a, b] = await Promise.all([stack.startGateway(), stack.startGateway()]);
-  await driveToCanary(a, 50);
-
-  const started = Date.now();
-  const changed = await a.request('POST', '/admin/rollout/percent', { percent: 40, force: true, reason: 'propagation through Sentinel' }, TOKEN);
-  assert.equal(changed.status, 200, JSON.stringify(changed.body));
-  const expected = await version(a);
-  await eventually(async () => (await b.request('GET', '/v1/route/x')).body.version === expected, 1_000, 'gateway b to route by the change made on a');
-  t.diagnostic(`state change seen by the second gateway after ${Date.now() - started} ms`);
-
-  const ids: string[] = [];
-  for (const [i, user] of USERS.entries()) {
-    const gateway = i % 2 === 0 ? a : b;
-    const res = await gateway.request('POST', '/v1/messages', { id: `sentinel-${i}`, from: 'sender', to: { type: 'user', id: user }, payload: `via ${i % 2 === 0 ? 'a' : 'b'}` });
-    assert.ok(res.status === 201 || res.status === 200, `${user}: ${res.status} ${JSON.stringify(res.body)}`);
-    ids.push(res.body.id);
-  }
-  await onBothSides(stack, ids, 10_000);
-
-  // The data lives on the master the Sentinels name, and reached its replicas.
-  const master = await sentinel.masterPort();
-  for (const port of sentinel.dataPorts) {
-    const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
-    t.after(() => node.disconnect());
-    await eventually(async () => (await node.hget(keys.state, 'v')) === String(expected), 2_000, `the state record on ${port === master ? 'the master' : `replica ${port}`}`);
-  }
-
-  const glass = await runCli(['rollback', '--redis', sentinel.url, '--reason', 'drill: break glass through Sentinel', '--actor', 'pager'], {});
-  assert.equal(glass.code, 0, glass.stderr);
-  const flipped = Date.now();
-  for (const gateway of [a, b]) {
-    await eventually(async () => {
-      const routes = await Promise.all(USERS.map((u) => gateway.request('GET', `/v1/route/${u}`)));
-      return routes.every((r) => r.body.cohort === 'old' && r.body.rolledBack === true);
-    }, 1_000, 'each gateway to route everyone to old');
-  }
-  t.diagnostic(`both gateways rolled back ${Date.now() - flipped} ms after break glass exited`);
+  await sharedStateChecks(t, stack, sentinel.url, {
+    name: 'sentinel',
+    // The data lives on the master the Sentinels name, and reached its replicas.
+    afterSends: async (expected) => {
+      const master = await sentinel.masterPort();
+      for (const port of sentinel.dataPorts) {
+        const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+        t.after(() => node.disconnect());
+        await eventually(async () => (await node.hget(keys.state, 'v')) === String(expected), 2_000, `the state record on ${port === master ? 'the master' : `replica ${port}`}`);
+      }
+    },
+  });
 });
 
 test('the master SIGKILLed mid-load: a replica is promoted, and what may miss a side is only what the dead master acknowledged before it died', async (t) => {
