@@ -178,8 +178,9 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     },
   });
   if (mirror) stateView.onChange((state) => void mirror.mirror(state));
-  const verifiedUsers = new VerifiedUsers(migrationStore, logger);
-  const router = new Router(stateView, eligibility, config.flags.flagName, config.migrate.requireVerified ? verifiedUsers : undefined);
+  // Only the gate reads the verified users: without it nothing follows them (no poll of Redis each second).
+  const verifiedUsers = config.migrate.requireVerified ? new VerifiedUsers(migrationStore, logger) : undefined;
+  const router = new Router(stateView, eligibility, config.flags.flagName, verifiedUsers);
 
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
     side, adapter: sides[side], outbox, telemetry: metrics, logger, concurrency: config.outbox.concurrency,
@@ -268,7 +269,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     recorder.start();
     if (config.guard.enabled) guard.start();
     migrationRunner.start();
-    await verifiedUsers.start();
+    await verifiedUsers?.start();
     let ticks = 0;
     countsTimer = setInterval(() => {
       void publishCounts();
@@ -295,7 +296,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     await recorder.stop().catch(() => undefined);
     // The last requests' commits first, so the workers' last pass writes their secondaries.
     await migrationRunner.stop();
-    verifiedUsers.stop();
+    verifiedUsers?.stop();
     await outbox.quiesce().catch(() => undefined);
     await Promise.all(SIDES.map((side) => workers[side].stop()));
     stateView.stop();
