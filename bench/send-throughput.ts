@@ -10,7 +10,7 @@ import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
 import { loadSends, type LoadResult } from './support/load.js';
 import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
-import { startRedis, startRedisCluster, type RedisUnderTest } from './support/redis.js';
+import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
 import { fixed, table, verdict } from './support/table.js';
 
 export type Scenario = 'bare' | 'embedded' | 'redis' | 'cluster';
@@ -192,7 +192,7 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
 /** One run against a started server: load, then (Cutover) the outbox drained before anything else runs. */
 async function measure(target: Target, round: number, warmupS: number, options: SendBenchOptions): Promise<SendRow> {
   const { scenario, baseUrl, redis } = target;
-  let commandsBefore = Number.NaN;
+  let commandsBefore: CommandCounts = new Map();
   const cpu = cpuMeter([target.child.process.pid]);
   const redisCpu = cpuMeter(redis?.pids ?? []);
   const result = await loadSends(
@@ -226,7 +226,7 @@ function lastLines(text: string, count: number): string {
 }
 
 /** A Cutover run's checks: the outbox drained (before anything else runs), the rollout state, the Redis commands. */
-async function checkAfterRun(target: Target, row: SendRow, commandsBefore: number): Promise<void> {
+async function checkAfterRun(target: Target, row: SendRow, commandsBefore: CommandCounts): Promise<void> {
   const { scenario, baseUrl, redis } = target;
   // Drained before the next run, so no server's background work lands in another's measurement.
   const backlog = await outboxOwed(baseUrl);
@@ -242,10 +242,13 @@ async function checkAfterRun(target: Target, row: SendRow, commandsBefore: numbe
     `outbox owed right after the run: ${backlog.old} to old, ${backlog.new} to new; ${drained.owed === 0 ? `drained in ${drained.ms} ms` : `still ${drained.owed} owed after ${drained.ms} ms`}; dead letters ${drained.dead}`,
   ];
   if (redis) {
-    const commands = (await redis.commandsProcessed()) - commandsBefore;
+    const ran = commandsBetween(commandsBefore, await redis.commandsProcessed());
     // Includes the drain of the secondaries and the once-a-second state poll: the whole cost per message.
     const where = scenario === 'cluster' ? ', summed over the masters' : '';
-    row.notes.push(`redis commands per accepted message (INFO commandstats${where}, incl. those in Lua scripts and secondary delivery): ${fixed(commands / row.ok2xx, 1)}`);
+    const total = [...ran.values()].reduce((a, b) => a + b, 0);
+    row.notes.push(`redis commands per accepted message (INFO commandstats${where}, incl. those in Lua scripts and secondary delivery): ${fixed(total / row.ok2xx, 1)}`);
+    const top = [...ran].sort((a, b) => b[1] - a[1]).filter(([, calls]) => calls / row.ok2xx >= 0.005);
+    row.notes.push(`  by command, per message: ${top.map(([name, calls]) => `${name} ${fixed(calls / row.ok2xx, 2)}`).join(', ')}`);
   }
 }
 

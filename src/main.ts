@@ -101,7 +101,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     const keys = new RedisKeys(config.migration);
     stateStore = new RedisStateStore({ redis, subscriber, keys, auditMaxLen: config.state.auditMaxLen, logger });
     const redisOutbox = new RedisOutbox({
-      redis, keys, shards: config.redis.shards, consumer: instanceId, dedupeWindowMs: config.outbox.dedupeWindowMs,
+      redis, keys, shards: config.redis.shards, dedupeWindowMs: config.outbox.dedupeWindowMs,
       inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen, logger, leaseMs: config.outbox.leaseTimeoutMs,
       onFenced: (op, count) => metrics.outboxFence(op, count),
     });

@@ -5,6 +5,19 @@ import { join } from 'node:path';
 import { freePort } from '../../test/support/free-port.js';
 import { pinned, spawnChild, StartError, type Child } from './processes.js';
 
+/** Calls per command name (lower case, as INFO commandstats names them). */
+export type CommandCounts = Map<string, number>;
+
+/** Per-name difference of two readings: what ran in between. */
+export function commandsBetween(before: CommandCounts, after: CommandCounts): CommandCounts {
+  const ran: CommandCounts = new Map();
+  for (const [name, calls] of after) {
+    const delta = calls - (before.get(name) ?? 0);
+    if (delta > 0) ran.set(name, delta);
+  }
+  return ran;
+}
+
 /** What the benches need of a Redis they started: one server or a Cluster. */
 export interface RedisUnderTest {
   /** What CUTOVER_REDIS_URL takes: redis://… for one server, redis+cluster://… with every master as a seed. */
@@ -12,10 +25,10 @@ export interface RedisUnderTest {
   /** Every redis-server process (one, or each master of the Cluster): their CPU adds up. */
   pids: Array<number | undefined>;
   /**
-   * Commands the servers ran, summed over them from INFO commandstats: those inside Lua scripts
-   * count, the INFO calls of this bench do not.
+   * Commands the servers ran by name, summed over them from INFO commandstats: those inside Lua
+   * scripts count, the INFO calls of this bench do not.
    */
-  commandsProcessed(): Promise<number>;
+  commandsProcessed(): Promise<CommandCounts>;
   destroy(): Promise<void>;
 }
 
@@ -95,7 +108,11 @@ export async function startRedisCluster(cpu?: number): Promise<BenchCluster> {
     return {
       url: `redis+cluster://${clientPorts.map((port) => `127.0.0.1:${port}`).join(',')}`,
       pids: children.map((child) => child.process.pid),
-      commandsProcessed: async () => (await Promise.all(clientPorts.map(commandCalls))).reduce((a, b) => a + b, 0),
+      commandsProcessed: async () => {
+        const sum: CommandCounts = new Map();
+        for (const counts of await Promise.all(clientPorts.map(commandCalls))) for (const [name, calls] of counts) sum.set(name, (sum.get(name) ?? 0) + calls);
+        return sum;
+      },
       mastersOf: (tags) => mastersOf(clientPorts[0]!, tags),
       destroy,
     };
@@ -143,12 +160,12 @@ async function mastersOf(port: number, tags: readonly string[]): Promise<string[
   }));
 }
 
-/** Sum of `calls` over INFO commandstats, less the INFO calls (this bench's own reads). */
-async function commandCalls(port: number): Promise<number> {
+/** `calls` per command from INFO commandstats, less the INFO calls (this bench's own reads). */
+async function commandCalls(port: number): Promise<CommandCounts> {
   const info = await command(port, 'INFO commandstats');
-  let calls = 0;
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (match[1] !== 'info') calls += Number(match[2]);
-  return calls;
+  const counts: CommandCounts = new Map();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (match[1] !== 'info') counts.set(match[1]!, Number(match[2]));
+  return counts;
 }
 
 async function distinctFreePorts(count: number): Promise<number[]> {

@@ -22,7 +22,7 @@ async function clusterStack(t: TestContext, env: Record<string, string> = {}) {
 
 test('on a Redis Cluster: sends are dual-written over 4 shards, a state change reaches a second gateway within 1 s, and break glass on the Cluster URL flips both', async (t) => {
   const { cluster, stack } = await clusterStack(t);
-  const shardMasters = new Set(await Promise.all(Array.from({ length: SHARDS }, async (_, s) => (await cluster.masterFor(keys.outbox(s, 'old'))).port)));
+  const shardMasters = new Set(await Promise.all(Array.from({ length: SHARDS }, async (_, s) => (await cluster.masterFor(keys.owed(s, 'old'))).port)));
   t.diagnostic(`the 4 shards sit on ${shardMasters.size} of the 3 masters`);
   await sharedStateChecks(t, stack, cluster.url, { name: 'cluster' });
 });
@@ -39,7 +39,7 @@ test('a Cluster master SIGKILLed mid-load: its replica is promoted, every 201 is
   const load = new LoadGenerator({ name: 'cluster-failover', workers: 8, pauseMs: 5, followUpMs: 15_000, errorRetries: 25, post: (path, body) => client.post(path, body) });
   await sleep(1_500);
   // A master holding outbox shards (not the state's slot, which every gateway also needs).
-  const victim = await cluster.masterFor(keys.outbox(0, 'old'));
+  const victim = await cluster.masterFor(keys.owed(0, 'old'));
   const killedAt = Date.now();
   const failover = await cluster.kill(victim);
   await eventually(async () => load.messages.some((m) => m.promisedAt !== undefined && m.startedAt > killedAt + failover.ms), 15_000, 'a send accepted after the failover');

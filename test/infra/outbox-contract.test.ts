@@ -32,7 +32,7 @@ outboxContract({
   name: 'redis',
   create: async (o = {}) => {
     const outbox = new RedisOutbox({
-      redis, keys: new RedisKeys(o.migration ?? `m${migrations++}`), shards: o.shards ?? 1, consumer: o.consumer ?? 'c1', dedupeWindowMs: 60_000,
+      redis, keys: new RedisKeys(o.migration ?? `m${migrations++}`), shards: o.shards ?? 1, dedupeWindowMs: 60_000,
       inflightGraceMs: GRACE, deadLetterMaxLen: 100, logger: createLogger('silent'), leaseMs: o.leaseMs,
     });
     await outbox.init();

@@ -4,7 +4,6 @@ import type { OutboundMessage, Side } from '../../src/domain/message.js';
 import { shardOf } from '../../src/domain/shard.js';
 import { RedisKeys } from '../../src/infra/redis/keys.js';
 import type { RedisClient } from '../../src/infra/redis/redis-connection.js';
-import type { RedisOutbox } from '../../src/infra/redis/redis-outbox.js';
 import type { Outbox, OutboxRecord, Receipt } from '../../src/services/ports/outbox.js';
 
 export const GRACE = 10_000;
@@ -12,7 +11,6 @@ export const T0 = 1_800_000_000_000;
 
 export interface OutboxOptions {
   leaseMs?: number;
-  consumer?: string;
   shards?: number;
   /** Two outboxes given the same name are two instances of one migration. */
   migration?: string;
@@ -279,10 +277,10 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
   let migrations = 0;
   const named = (prefix: string): string => `${prefix}-${migrations++}`;
 
-  /** Two outbox instances (consumers a and b) of one migration, as two gateways would be. */
+  /** Two outbox instances (a and b) of one migration, as two gateways would be. */
   async function twoInstances(prefix: string, leaseMs?: number): Promise<{ a: Outbox; b: Outbox }> {
     const migration = named(prefix);
-    return { a: await create({ consumer: 'a', leaseMs, migration }), b: await create({ consumer: 'b', leaseMs, migration }) };
+    return { a: await create({ leaseMs, migration }), b: await create({ leaseMs, migration }) };
   }
 
   describe(`${name} outbox: Redis data, instances and shards`, () => {
@@ -306,8 +304,7 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       const shard = shardIn(outbox, r);
       await outbox.begin(r, T0);
       // What a crash that lost the AOF's last second leaves: no record, no intent.
-      await client().del(keys.message(shard, 'm-lost-begin'));
-      await client().zrem(keys.intents(shard, 'old'), 'm-lost-begin');
+      await client().del(keys.message(shard, 'm-lost-begin'), keys.owed(shard, 'new'));
       await outbox.commit(r, receiptOf(r));
       assert.ok((await client().get(keys.message(shard, 'm-lost-begin')))?.startsWith('c|'), 'committed record written anew');
       const owed = await outbox.lease('new', shard, 10, Date.now());
@@ -322,8 +319,7 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       const r = record('m-lost-hand-over');
       const shard = shardIn(outbox, r);
       await outbox.begin(r, T0);
-      await client().del(keys.message(shard, 'm-lost-hand-over'));
-      await client().zrem(keys.intents(shard, 'old'), 'm-lost-hand-over');
+      await client().del(keys.message(shard, 'm-lost-hand-over'), keys.owed(shard, 'new'));
       assert.equal(await outbox.handOver(r, T0, T0 + 10), true);
       const [recovery] = await outbox.leaseRecoveries('old', shard, 10, T0 + 10);
       assert.equal(recovery?.record.message.id, 'm-lost-hand-over', 'owed again, to the primary first');
@@ -338,7 +334,7 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       assert.equal(await outbox.abort(r, T0), true);
     });
 
-    test('a failed write whose stream entry Redis lost is still retried, and a recovery whose record it lost is begun again', async () => {
+    test('a failed write whose owed member Redis lost is still retried, and a recovery whose record it lost is begun again', async () => {
       const migration = named('lost-entry');
       const keys = new RedisKeys(migration);
       const outbox = await create({ migration, leaseMs: 60_000 });
@@ -347,8 +343,7 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       await outbox.begin(r, T0);
       await outbox.commit(r, receiptOf(r));
       const [write] = await outbox.lease('new', shard, 10, T0);
-      await client().del(keys.outbox(shard, 'new'));
-      await (outbox as RedisOutbox).init();
+      await client().del(keys.owed(shard, 'new'));
       assert.equal(await outbox.retry(write!, T0 + 5), true, 'owed as far as anyone can tell: scheduled');
       const [again] = await outbox.lease('new', shard, 10, T0 + 200);
       assert.equal(again?.record.message.id, 'm-lost-entry');
@@ -363,23 +358,34 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       assert.deepEqual([recovered?.record.message.id, recovered?.attempt], ['m-lost-record', 1], 'begun again with its try counted');
     });
 
-    test('consumer groups Redis lost are created again, and the commits that met their loss are sent again', async () => {
-      const migration = named('nogroup');
+    test('a commit after Redis lost the owed sets queues the secondary all the same', async () => {
+      const migration = named('lost-owed');
       const keys = new RedisKeys(migration);
       const outbox = await create({ migration });
-      const r = record('m-nogroup');
+      const r = record('m-lost-owed');
       const shard = shardIn(outbox, r);
       await outbox.begin(r, T0);
-      await client().del(keys.outbox(shard, 'old'), keys.outbox(shard, 'new'));
+      await client().del(keys.owed(shard, 'old'), keys.owed(shard, 'new'));
       await outbox.commit(r, receiptOf(r));
-      let owed: string[] = [];
-      const deadline = Date.now() + 3_000;
-      while (owed.length === 0 && Date.now() < deadline) {
-        await sleep(50);
-        owed = (await outbox.lease('new', shard, 10, Date.now()).catch(() => [])).map((w) => w.record.message.id);
-      }
-      assert.deepEqual(owed, ['m-nogroup'], 'the secondary is written without a restart');
-      assert.equal((await client().xinfo('GROUPS', keys.outbox(shard, 'new')) as unknown[]).length, 1, 'the group exists again');
+      assert.equal(await client().zcard(keys.owed(shard, 'new')), 1, 'owed to new again');
+      const owed = await outbox.lease('new', shard, 10, Date.now());
+      assert.deepEqual(owed.map((w) => w.record.message.id), ['m-lost-owed']);
+    });
+
+    test('writes an earlier build left in its outbox stream and retry set are adopted, tries and all, and written', async () => {
+      const migration = named('legacy');
+      const keys = new RedisKeys(migration);
+      const queued = record('m-legacy-queued');
+      const retried = record('m-legacy-retried');
+      await client().xadd(keys.legacyStream(shardOf(queued.message.id, 1), 'new'), '*', 'r', JSON.stringify(queued), 'a', '0');
+      await client().zadd(keys.legacyRetries(shardOf(retried.message.id, 1), 'new'), T0 - 1, `3|${JSON.stringify(retried)}`);
+      const outbox = await create({ migration });
+      const owed = await outbox.lease('new', 0, 10, T0);
+      assert.deepEqual(owed.map((w) => [w.record.message.id, w.attempt]).sort(), [['m-legacy-queued', 0], ['m-legacy-retried', 3]]);
+      assert.equal(await client().xlen(keys.legacyStream(0, 'new')), 0, 'the stream is emptied');
+      assert.equal(await client().zcard(keys.legacyRetries(0, 'new')), 0, 'and the retry set');
+      await outbox.complete(owed);
+      assert.deepEqual((await outbox.counts()).owed, { old: 0, new: 0 }, 'settled like any other write');
     });
 
     test('a holder whose lease was taken over can neither retry nor dead-letter the write', async () => {
@@ -445,8 +451,9 @@ function redisOutboxScenarios(name: string, create: OutboxTarget['create'], clie
       const shard = shardIn(a, r);
       await a.begin(r, T0);
       await a.commit(r, receiptOf(r));
-      assert.equal((await b.lease('new', shard, 10, T0)).length, 0, 'leased to a by its commit, before a asked');
-      const writes = await a.lease('new', shard, 10, T0);
+      // Leases run on the real clock: an instance asks for what is due now.
+      assert.equal((await b.lease('new', shard, 10, Date.now())).length, 0, 'leased to a by its commit, before a asked');
+      const writes = await a.lease('new', shard, 10, Date.now());
       assert.equal(writes.length, 1);
       assert.equal(writes[0]!.record, r, 'the record a committed, not a copy read back from Redis');
       assert.equal(writes[0]!.attempt, 0);

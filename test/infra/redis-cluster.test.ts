@@ -46,9 +46,9 @@ const slotOf = (key: string): number => new Command('exists', [key]).getSlot();
 /** The master that ioredis's slot map names for `key` ('host:port'). */
 const masterOf = (key: string): string => redis.slots[slotOf(key)]![0]!;
 
-function outbox(options: { migration?: string; consumer?: string; shards?: number; leaseMs?: number } = {}): Promise<RedisOutbox> {
+function outbox(options: { migration?: string; shards?: number; leaseMs?: number } = {}): Promise<RedisOutbox> {
   const created = new RedisOutbox({
-    redis, keys: new RedisKeys(options.migration ?? `m${migrations++}`), shards: options.shards ?? SHARDS, consumer: options.consumer ?? 'c1',
+    redis, keys: new RedisKeys(options.migration ?? `m${migrations++}`), shards: options.shards ?? SHARDS,
     dedupeWindowMs: 60_000, inflightGraceMs: GRACE, deadLetterMaxLen: 100, logger, leaseMs: options.leaseMs,
   });
   return created.init().then(() => created);
@@ -68,11 +68,11 @@ test('the Cluster runs three masters with a replica each, and one migration\'s o
   assert.equal(masters.length, 3);
   for (const master of masters) assert.equal((await cluster.replicasOf(master)).length, 1, `master ${master.port} has its replica`);
   const keys = new RedisKeys('m0');
-  const nodes = new Set(Array.from({ length: SHARDS }, (_, shard) => masterOf(keys.outbox(shard, 'new'))));
+  const nodes = new Set(Array.from({ length: SHARDS }, (_, shard) => masterOf(keys.owed(shard, 'new'))));
   assert.ok(nodes.size > 1, `the shards of m0 sit on ${[...nodes].join(', ')}`);
   for (let shard = 0; shard < SHARDS; shard++) {
-    const slot = slotOf(keys.outbox(shard, 'old'));
-    for (const key of [keys.outbox(shard, 'new'), keys.intents(shard, 'old'), keys.retries(shard, 'new'), keys.deadLetters(shard, 'old'), keys.message(shard, 'any-id'), keys.window(shard, 1)]) {
+    const slot = slotOf(keys.owed(shard, 'old'));
+    for (const key of [keys.owed(shard, 'new'), keys.owedTries(shard, 'old'), keys.intents(shard, 'old'), keys.legacyStream(shard, 'new'), keys.deadLetters(shard, 'old'), keys.message(shard, 'any-id'), keys.window(shard, 1)]) {
       assert.equal(slotOf(key), slot, `${key} is in its shard's slot`);
     }
   }
@@ -106,7 +106,7 @@ describe('redis cluster: the commands that span shards', () => {
       await box.commit(r, receiptOf(r));
     }
     await box.close();
-    const other = await outbox({ migration, consumer: 'c2' });
+    const other = await outbox({ migration });
     const taken = [];
     for (let shard = 0; shard < SHARDS; shard++) taken.push(...(await other.lease('new', shard, 100, Date.now())));
     assert.deepEqual(taken.map((w) => w.record.message.id).sort(), left.map((r) => r.message.id).sort(), 'handed back on close, taken at once');

@@ -21,18 +21,23 @@ after(async () => {
 
 const record = (id: string) => JSON.stringify({ message: { id, from: 'a', to: { type: 'user', id: 'b' }, payload: id, sentAt: 1 }, primary: 'old', secondary: 'new', stateVersion: 1 });
 
-/** Every kind of thing the outbox keeps, for 40 ids each, laid out in `shards` shards as the gateways would. */
+/** Every kind of thing the outbox keeps (owed, retried, unconfirmed both ways, dead, and an earlier build's stream and retries), for about 30 ids each, laid out in `shards` shards as the gateways would. */
 async function fill(keys: RedisKeys, shards: number): Promise<string[]> {
   const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
   for (const [i, id] of ids.entries()) {
     const shard = shardOf(id, shards);
     const side = SIDES[i % 2]!;
-    switch (i % 5) {
-      case 0: await redis.xadd(keys.outbox(shard, side), '*', 'r', record(id), 'a', '0'); break;
-      case 1: await redis.zadd(keys.retries(shard, side), 1_000 + i, `2|${record(id)}`); break;
+    switch (i % 7) {
+      case 0: await redis.zadd(keys.owed(shard, side), 1_000 + i, record(id)); break;
+      case 1:
+        await redis.zadd(keys.owed(shard, side), 1_000 + i, record(id));
+        await redis.hset(keys.owedTries(shard, side), record(id), '2');
+        break;
       case 2: await redis.zadd(keys.intents(shard, side), 2_000 + i, id); break;
       case 3: await redis.xadd(keys.deadLetters(shard, side), '*', 'r', record(id), 'a', '15', 'why', 'test', 'at', '1', 'k', 'secondary'); break;
-      default: break;
+      case 4: await redis.zadd(keys.owed(shard, side), -(2_000 + i), record(id)); break;
+      case 5: await redis.xadd(keys.legacyStream(shard, side), '*', 'r', record(id), 'a', '0'); break;
+      default: await redis.zadd(keys.legacyRetries(shard, side), 1_000 + i, `2|${record(id)}`); break;
     }
     await redis.set(keys.message(shard, id), `c|-|0|${id}`, 'PX', 600_000);
   }
@@ -56,8 +61,11 @@ for (const [from, to] of [[2, 5], [5, 2], [3, 1]] as const) {
       assert.equal(value, `c|-|0|${id}`, `${id}'s dedupe record in its new shard`);
       assert.ok((await redis.pttl(keys.message(shardOf(id, to), id))) > 500_000, 'with its time to live');
     }
+    for (const [i, id] of ids.entries()) {
+      if (i % 7 === 1) assert.equal(await redis.hget(keys.owedTries(shardOf(id, to), SIDES[i % 2]!), record(id)), '2', `${id}'s tries went with it`);
+    }
     for (let shard = to; shard < from; shard++) {
-      for (const side of SIDES) assert.equal(await redis.exists(keys.outbox(shard, side), keys.retries(shard, side), keys.intents(shard, side), keys.deadLetters(shard, side)), 0);
+      for (const side of SIDES) assert.equal(await redis.exists(keys.owed(shard, side), keys.owedTries(shard, side), keys.intents(shard, side), keys.deadLetters(shard, side), keys.legacyStream(shard, side), keys.legacyRetries(shard, side)), 0);
     }
     const again = await resharder.run({ to, by: 'test' });
     assert.equal(again.moved, 0, 'a second run finds nothing to move');

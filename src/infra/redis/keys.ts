@@ -49,7 +49,7 @@ export class RedisKeys {
 
   /**
    * Per message: its dedupe record, a string 'st|fp|tries|payload' (the record while unconfirmed,
-   * then the receipt; layout in lua/begin-2.lua). `m:`, not the `msg:` hashes of earlier builds.
+   * then the receipt; layout in lua/begin-4.lua). `m:`, not the `msg:` hashes of earlier builds.
    */
   message(shard: number, id: string): string {
     return `${this.messagePrefix(shard)}${id}`;
@@ -60,16 +60,36 @@ export class RedisKeys {
     return `${this.shardTag(shard)}:m:`;
   }
 
-  /** Unconfirmed primaries on `side`, by the time they become due for recovery. */
+  /**
+   * Unconfirmed primaries on `side` that have no secondary (member: the id), by the time they
+   * become due for recovery. One with a secondary waits in the secondary's `owed` set instead.
+   */
   intents(shard: number, side: Side): string {
     return `${this.shardTag(shard)}:intents:${side}`;
   }
 
-  outbox(shard: number, side: Side): string {
+  /**
+   * Writes owed to `side` as a secondary (member: the record JSON), by when they may be taken next:
+   * a positive score is the end of a lease, a retry's due time, or the time it was queued. A
+   * negative score is an unconfirmed primary on the other side, due for recovery at minus the
+   * score: one member carries a message from its begin to its last write (layout in lua/begin-4.lua).
+   */
+  owed(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:owed:${side}`;
+  }
+
+  /** Tries made of the writes in `owed` that failed at least once (field: the member). */
+  owedTries(shard: number, side: Side): string {
+    return `${this.shardTag(shard)}:owed:${side}:tries`;
+  }
+
+  /** Where builds before the `owed` sets queued secondaries (a stream); adopted on start (lua/adopt-legacy-4.lua). */
+  legacyStream(shard: number, side: Side): string {
     return `${this.shardTag(shard)}:outbox:${side}`;
   }
 
-  retries(shard: number, side: Side): string {
+  /** Where those builds kept retries ('attempt|record JSON' by due time). */
+  legacyRetries(shard: number, side: Side): string {
     return `${this.shardTag(shard)}:outbox:${side}:retry`;
   }
 
@@ -82,6 +102,3 @@ export class RedisKeys {
     return `${this.shardTag(shard)}:outbox:${side}:dead`;
   }
 }
-
-/** The consumer group every instance's outbox workers join. */
-export const OUTBOX_GROUP = 'cutover';

@@ -2,12 +2,12 @@ import { hash } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
 import type { Logger } from 'pino';
-import { SIDES, contentKey, type Side } from '../../domain/message.js';
+import { SIDES, contentKey, otherSide, type Side } from '../../domain/message.js';
 import { shardOf } from '../../domain/shard.js';
 import type {
   BeginResult, DeadLetter, FencedOp, Outbox, OutboxCounts, OutboxRecord, OwedWrite, Receipt, WriteKind,
 } from '../../services/ports/outbox.js';
-import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
+import type { RedisKeys } from './keys.js';
 import { ClaimedWrites } from './claimed-writes.js';
 import { ShardBatcher, TurnFlush } from './shard-batcher.js';
 import { execPerShard, type PipelineResults } from './shard-pipelines.js';
@@ -16,8 +16,6 @@ export interface RedisOutboxOptions {
   redis: RedisClient;
   keys: RedisKeys;
   shards: number;
-  /** This instance's consumer name in the group. */
-  consumer: string;
   dedupeWindowMs: number;
   inflightGraceMs: number;
   deadLetterMaxLen: number;
@@ -30,6 +28,12 @@ export interface RedisOutboxOptions {
 
 type StreamRows = Array<[id: string, fields: string[]]>;
 
+/** A record as the scripts take it: its JSON (the owed sets' member) and its content fingerprint. */
+interface Encoded {
+  json: string;
+  fp: string;
+}
+
 interface PendingBegin {
   record: OutboxRecord;
   now: number;
@@ -40,42 +44,63 @@ interface PendingCommit {
   receipt: Receipt;
 }
 
-const PROMOTE_EVERY_MS = 100;
+/** Where a message's intent waits while its primary is unconfirmed (see lua/begin-4.lua). */
+interface IntentPlace {
+  queue: string;
+  member: string;
+  /** Scores in an owed set are negated: its positive range is the secondaries'. */
+  sign: 1 | -1;
+}
+
+/** Settled writes of one owed set, to remove with the next pipeline. */
+interface Acks {
+  tries: string;
+  members: string[];
+  /** Those that failed before: their count of tries goes too. */
+  retried: string[];
+}
+
+/** How often a lease looks in Redis although local writes wait: retries, takeovers, other instances' writes. */
+const POLL_EVERY_MS = 100;
 const ACK_FLUSH_MS = 50;
 /** How soon commits the outbox did not take are sent again. */
 const WAITING_COMMITS_RETRY_MS = 250;
-/** Entry ids per lease-renewal script call. */
-const REFRESH_CHUNK = 500;
+/** Writes per lease-renewal script call. */
+const RENEW_CHUNK = 250;
+/** Writes per legacy-adoption script call. */
+const ADOPT_CHUNK = 500;
 /**
- * A commit leases its secondaries to this instance while fewer than this many wait per stream; past
- * that (a slow or down side) they stay queued in Redis for whichever instance leases them.
+ * A commit leases its secondaries to this instance while fewer than this many wait per owed set;
+ * past that (a slow or down side) they are left due in Redis for whichever instance leases them.
  */
 const CLAIM_CAP = 1_000;
 
 /**
- * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), a sorted set
- * of unconfirmed primaries, and per side a stream with a consumer group, a retry set and a
- * dead-letter stream. A send costs one round trip (`begin`); begins, and commits, go to Redis as one
- * script call per shard for all the calls gathered while the previous one was out (ShardBatcher).
- * A commit also leases the secondaries it queues to this instance, whose worker writes them from
- * the records in hand. Claimed writes that wait here a long time have their leases renewed
- * (fenced, so a lease another instance took over stays theirs), and consumer groups Redis lost
- * are created again.
+ * The outbox on Redis: per shard, a string per message (dedupe + write-ahead record), and per
+ * side a sorted set of what is owed to it, the record JSON scored by when it may be taken next
+ * (RedisKeys.owed): one member carries a message from its begin (negative score: an intent for
+ * recovery) through its commit (the secondary, leased to the committing instance) to the
+ * secondary's write, which removes it. A message with no secondary waits in the intents set
+ * instead. So a dual-written send costs four commands: SET NX GET and ZADD to begin, SET GET
+ * and ZADD to commit, and a share of one ZREM when settled. Begins, and commits, go to Redis as
+ * one script call per shard for all the calls gathered while the previous one was out
+ * (ShardBatcher). Leases are scores, so every settling step is fenced by comparing the score.
  */
 export class RedisOutbox implements Outbox {
   readonly shards: number;
   private readonly leaseMs: number;
   private readonly begins: ShardBatcher<PendingBegin, BeginResult>;
   private readonly commits: ShardBatcher<PendingCommit, void>;
-  private readonly lastReclaim = new Map<string, number>();
+  private readonly encoded = new WeakMap<OutboxRecord, Encoded>();
   private readonly claimed = new ClaimedWrites();
-  private readonly lastPromote = new Map<string, number>();
-  /** Settled writes not yet acked, by shard, then stream (see `complete`). */
-  private readonly pendingAcks = new Map<number, Map<string, string[]>>();
-  /** Which shard an outbox stream belongs to (writes handed back on close are grouped by it). */
-  private readonly streamShards = new Map<string, number>();
+  private readonly lastPoll = new Map<string, number>();
+  private readonly lastAdopt = new Map<string, number>();
+  private readonly lastRenewal = new Map<string, number>();
+  /** Settled writes not yet removed, by shard, then owed set (see `complete`). */
+  private readonly pendingAcks = new Map<number, Map<string, Acks>>();
+  /** Which shard an owed set belongs to (writes handed back on close are grouped by it). */
+  private readonly setShards = new Map<string, number>();
   private ackTimer: NodeJS.Timeout | undefined;
-  private readonly lastRefresh = new Map<string, number>();
   /** Commits Redis did not take (away, restarted): kept and sent again, never left to a record a crash may have lost. */
   private waiting: PendingCommit[] = [];
   private waitingTimer: NodeJS.Timeout | undefined;
@@ -88,20 +113,23 @@ export class RedisOutbox implements Outbox {
     const turn = new TurnFlush();
     this.begins = new ShardBatcher(turn, (shard, batch) => this.beginBatch(shard, batch));
     this.commits = new ShardBatcher(turn, (shard, batch) => this.commitBatch(shard, batch));
-    for (let shard = 0; shard < this.shards; shard++) for (const side of SIDES) this.streamShards.set(options.keys.outbox(shard, side), shard);
+    for (let shard = 0; shard < this.shards; shard++) for (const side of SIDES) this.setShards.set(options.keys.owed(shard, side), shard);
   }
 
-  /** Creates the consumer groups (idempotent). */
+  /** Adopts what earlier builds left queued in their streams (see lua/adopt-legacy-4.lua). */
   async init(): Promise<void> {
+    let adopted = 0;
+    for (let shard = 0; shard < this.shards; shard++) for (const side of SIDES) adopted += await this.adoptLegacy(shard, side);
+    if (adopted > 0) this.options.logger.info({ adopted }, 'adopted writes an earlier build had queued in its outbox streams');
+  }
+
+  private async adoptLegacy(shard: number, side: Side): Promise<number> {
     const { redis, keys } = this.options;
-    for (let shard = 0; shard < this.shards; shard++) {
-      for (const side of SIDES) {
-        try {
-          await redis.xgroup('CREATE', keys.outbox(shard, side), OUTBOX_GROUP, '0', 'MKSTREAM');
-        } catch (err) {
-          if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err;
-        }
-      }
+    let adopted = 0;
+    for (;;) {
+      const moved = await redis.adoptLegacy(keys.legacyStream(shard, side), keys.legacyRetries(shard, side), keys.owed(shard, side), keys.owedTries(shard, side), Date.now(), ADOPT_CHUNK);
+      adopted += moved;
+      if (moved < ADOPT_CHUNK) return adopted;
     }
   }
 
@@ -112,12 +140,15 @@ export class RedisOutbox implements Outbox {
   /** One script call appends every message of the batch (one shard). */
   private async beginBatch(shard: number, batch: PendingBegin[]): Promise<BeginResult[]> {
     const { redis, keys, inflightGraceMs } = this.options;
-    // Packed as lua/begin-2.lua reads it: four '\n'-ended fields per message.
+    // Packed as lua/begin-4.lua reads it: six '\n'-ended fields per message.
     let packed = '';
     for (const { record, now } of batch) {
-      packed += `${record.message.id}\n${record.primary}\n${pendingRecord(record, 0)}\n${now + inflightGraceMs}\n`;
+      const { json, fp } = this.encode(record);
+      packed += `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${fp}\n${json}\n${now + inflightGraceMs}\n`;
     }
-    const out = await redis.beginMessages(keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.messagePrefix(shard), packed);
+    const out = await redis.beginMessages(
+      keys.intents(shard, 'old'), keys.intents(shard, 'new'), keys.owed(shard, 'old'), keys.owed(shard, 'new'), keys.messagePrefix(shard), packed,
+    );
     return batch.map(({ record }, i) => beginResult(record.message.id, out[i]));
   }
 
@@ -126,25 +157,26 @@ export class RedisOutbox implements Outbox {
   }
 
   /**
-   * One script call confirms every primary of the batch (one shard), queues their secondaries and
-   * leases them to this instance, whose worker then writes them from the records it holds.
+   * One script call confirms every primary of the batch (one shard) and queues their secondaries,
+   * leased to this instance, whose worker then writes them from the records it holds.
    */
   private async commitBatch(shard: number, batch: PendingCommit[]): Promise<void[]> {
-    const { redis, keys, logger, consumer, dedupeWindowMs } = this.options;
-    const streams = { old: keys.outbox(shard, 'old'), new: keys.outbox(shard, 'new') };
+    const { redis, keys, logger, dedupeWindowMs } = this.options;
+    const sets = { old: keys.owed(shard, 'old'), new: keys.owed(shard, 'new') };
     let packed = '';
-    for (const pending of batch) packed += commitFields(pending);
-    const claim = (side: Side): '0' | '1' => (this.claimed.size(streams[side]) < CLAIM_CAP ? '1' : '0');
+    for (const pending of batch) packed += this.commitFields(pending);
+    const claim = (side: Side): '0' | '1' => (this.claimed.size(sets[side]) < CLAIM_CAP ? '1' : '0');
+    const now = Date.now();
+    const lease = now + this.leaseMs;
     let out: string[];
     try {
       out = await redis.commitMessages(
-        keys.intents(shard, 'old'), keys.intents(shard, 'new'), streams.old, streams.new, keys.messagePrefix(shard),
-        OUTBOX_GROUP, consumer, claim('old'), claim('new'), dedupeWindowMs, packed,
+        keys.intents(shard, 'old'), keys.intents(shard, 'new'), sets.old, sets.new, keys.messagePrefix(shard),
+        dedupeWindowMs, claim('old'), claim('new'), lease, now, packed,
       );
     } catch (err) {
-      // A script that failed part-way (NOGROUP after a FLUSHALL) committed what it reached; sent
-      // again, those answer as committed and the rest commit now.
-      if (isNoGroup(err)) await this.init().catch(() => undefined);
+      // A script that failed part-way committed what it reached; sent again, those answer as
+      // committed and the rest commit now.
       if (!this.commitsFailing) logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox commit failed; this instance keeps the commits and sends them again');
       this.commitsFailing = true;
       this.keepWaiting(batch);
@@ -152,18 +184,15 @@ export class RedisOutbox implements Outbox {
     }
     if (this.commitsFailing && this.waiting.length === 0) logger.info('outbox takes commits again; every kept commit was sent');
     this.commitsFailing = this.waiting.length > 0;
-    const now = Date.now();
     const lost: PendingCommit[] = [];
     batch.forEach((pending, i) => {
-      const ref = out[i];
-      if (ref === '?') lost.push(pending);
-      else if (ref && pending.record.secondary) this.claimed.add(streams[pending.record.secondary], { side: pending.record.secondary, shard, kind: 'secondary', record: pending.record, attempt: 0, ref }, now);
+      const answer = out[i];
+      const { record } = pending;
+      if (answer === '?') lost.push(pending);
+      else if (answer === '1' && record.secondary) {
+        this.claimed.add(sets[record.secondary], { side: record.secondary, shard, kind: 'secondary', record, attempt: 0, ref: this.encode(record).json, lease }, now);
+      }
     });
-    for (let i = batch.length; i + 3 < out.length; i += 4) {
-      const side = out[i] as Side;
-      const write = owedFromEntry(side, shard, out[i + 1]!, out[i + 2], Number(out[i + 3]));
-      if (write) this.claimed.add(streams[side], write, now);
-    }
     if (lost.length > 0) await this.recommit(shard, lost);
     return batch.map(() => undefined);
   }
@@ -172,14 +201,26 @@ export class RedisOutbox implements Outbox {
   private async recommit(shard: number, batch: PendingCommit[]): Promise<void> {
     const { redis, keys, logger, dedupeWindowMs } = this.options;
     let packed = '';
-    for (const pending of batch) packed += `${commitFields(pending)}${fingerprint(pending.record)}\n${JSON.stringify(pending.record)}\n`;
+    for (const pending of batch) packed += `${this.commitFields(pending)}${this.encode(pending.record).json}\n`;
     try {
-      const out = await redis.recommitMessages(keys.outbox(shard, 'old'), keys.outbox(shard, 'new'), keys.messagePrefix(shard), dedupeWindowMs, packed);
+      const out = await redis.recommitMessages(keys.owed(shard, 'old'), keys.owed(shard, 'new'), keys.messagePrefix(shard), dedupeWindowMs, Date.now(), packed);
       logger.warn({ count: batch.length, recommitted: out.filter((n) => n === 1).length, shard }, 'outbox had lost these messages (a Redis crash or flush): recorded them again from this instance');
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, count: batch.length }, 'outbox re-commit failed; this instance keeps the commits and sends them again');
       this.keepWaiting(batch);
     }
+  }
+
+  /** A commit's six packed fields (lua/commit-4.lua, and the first six of lua/recommit-2.lua): id, sides, fingerprint, and the receipt. */
+  private commitFields({ record, receipt }: PendingCommit): string {
+    return `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${this.encode(record).fp}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
+  }
+
+  /** The record's JSON and fingerprint, made once per record: every script must see the same member. */
+  private encode(record: OutboxRecord): Encoded {
+    let encoded = this.encoded.get(record);
+    if (!encoded) this.encoded.set(record, (encoded = { json: JSON.stringify(record), fp: fingerprint(record) }));
+    return encoded;
   }
 
   private keepWaiting(batch: PendingCommit[]): void {
@@ -199,11 +240,19 @@ export class RedisOutbox implements Outbox {
     return Promise.all(again.map((pending) => this.commits.add(shardOf(pending.record.message.id, this.shards), pending)));
   }
 
+  /** The intents set of the primary for a message with no secondary, else the secondary's owed set. */
+  private intentPlace(record: OutboxRecord, shard: number, member?: string): IntentPlace {
+    const { keys } = this.options;
+    if (record.secondary) return { queue: keys.owed(shard, record.secondary), member: member ?? this.encode(record).json, sign: -1 };
+    return { queue: keys.intents(shard, record.primary), member: record.message.id, sign: 1 };
+  }
+
   async abort(record: OutboxRecord, begunAt: number): Promise<boolean> {
     const { redis, keys, inflightGraceMs } = this.options;
     const id = record.message.id;
     const shard = shardOf(id, this.shards);
-    const aborted = (await redis.abortMessage(keys.message(shard, id), keys.intents(shard, record.primary), id, begunAt + inflightGraceMs)) === 1;
+    const place = this.intentPlace(record, shard);
+    const aborted = (await redis.abortMessage(keys.message(shard, id), place.queue, place.member, place.sign * (begunAt + inflightGraceMs))) === 1;
     if (!aborted) this.options.onFenced?.('abort', 1);
     return aborted;
   }
@@ -212,54 +261,59 @@ export class RedisOutbox implements Outbox {
     const { redis, keys, inflightGraceMs } = this.options;
     const id = record.message.id;
     const shard = shardOf(id, this.shards);
+    const place = this.intentPlace(record, shard);
     const handed = (await redis.handOverIntent(
-      keys.intents(shard, record.primary), keys.message(shard, id), id, begunAt + inflightGraceMs, dueAt, pendingRecord(record, 0),
+      place.queue, keys.message(shard, id), place.member, place.sign * (begunAt + inflightGraceMs), place.sign * dueAt, this.pendingRecord(record, 0),
     )) === 1;
     if (!handed) this.options.onFenced?.('hand_over', 1);
     return handed;
   }
 
+  /** A pending dedupe record as lua/begin-4.lua writes it, for scripts that begin a message again after Redis lost it. */
+  private pendingRecord(record: OutboxRecord, tries: number): string {
+    const { json, fp } = this.encode(record);
+    return `p|${fp}|${tries}|${json}`;
+  }
+
   async lease(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
-    const { redis, keys, consumer } = this.options;
-    const stream = keys.outbox(shard, side);
+    const { redis, keys } = this.options;
+    const set = keys.owed(shard, side);
     const key = `${side}:${shard}`;
     // Retries and takeovers are rare: look for them a few times a second, not on every lease.
-    const promote = now - (this.lastPromote.get(key) ?? 0) >= PROMOTE_EVERY_MS;
+    const poll = now - (this.lastPoll.get(key) ?? 0) >= POLL_EVERY_MS;
     // Before the take, so writes about to be handed out are renewed too.
-    const renewing = this.dueForRenewal(stream, key, now);
+    const renewing = this.dueForRenewal(set, key, now);
     // Writes our commits leased to us come first; Redis is read when they run out, and with the
-    // promotion pass anyway (retries, takeovers, writes queued by other instances or a redrive).
-    const writes = this.claimed.take(stream, max);
+    // poll anyway (retries, takeovers, writes queued by other instances or a redrive).
+    const writes = this.claimed.take(set, max);
     // Never skipped for a full local batch, or under steady load Redis would never be read.
-    if (writes.length > 0 && !promote && renewing.length === 0) return writes;
-    const at = { promote: -1, renew: -1, reclaim: -1, read: -1 };
+    if (writes.length > 0 && !poll && renewing.length === 0) return writes;
+    if (poll) this.lastPoll.set(key, now);
+    const lease = now + this.leaseMs;
+    const at = { renew: -1, adopt: -1, read: -1 };
     // The pending acks of every shard ride along: on a Cluster those of other shards in their own pipelines.
     const ackShards = [shard, ...[...this.pendingAcks.keys()].filter((s) => s !== shard)];
-    const acked = new Map<number, number[]>();
+    const acked = new Map<number, AckSlots>();
     let results: PipelineResults;
     try {
       const perShard = await execPerShard(redis, ackShards, (pipeline, s) => {
         const start = pipeline.length;
         acked.set(s, this.takeAcks(pipeline, s));
         if (s !== shard) return;
-        if (promote) {
-          this.lastPromote.set(key, now);
-          at.promote = pipeline.length - start;
-          pipeline.promoteRetries(keys.retries(shard, side), stream, now, max);
-        }
         if (renewing.length > 0) {
           at.renew = pipeline.length - start;
-          for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) pipeline.refreshLeases(stream, OUTBOX_GROUP, consumer, ...renewing.slice(i, i + REFRESH_CHUNK));
+          for (let i = 0; i < renewing.length; i += RENEW_CHUNK) pipeline.renewLeases(set, lease, ...leasePairs(renewing.slice(i, i + RENEW_CHUNK)));
         }
-        if (now - (this.lastReclaim.get(key) ?? 0) > this.leaseMs / 4) {
-          this.lastReclaim.set(key, now);
-          at.reclaim = pipeline.length - start;
-          pipeline.xautoclaim(stream, OUTBOX_GROUP, consumer, this.leaseMs, '0-0', 'COUNT', max);
+        if (now - (this.lastAdopt.get(key) ?? 0) > this.leaseMs / 4) {
+          this.lastAdopt.set(key, now);
+          at.adopt = pipeline.length - start;
+          pipeline.adoptLegacy(keys.legacyStream(shard, side), keys.legacyRetries(shard, side), set, keys.owedTries(shard, side), now, ADOPT_CHUNK);
         }
-        // COUNT 0 would mean no limit: read only if the batch has room.
-        if (writes.length < max) {
+        // A full local batch still polls: a dead instance's writes must not wait behind our own.
+        const room = writes.length < max ? max - writes.length : poll ? max : 0;
+        if (room > 0) {
           at.read = pipeline.length - start;
-          pipeline.xreadgroup('GROUP', OUTBOX_GROUP, consumer, 'COUNT', max - writes.length, 'STREAMS', stream, '>');
+          pipeline.leaseOwed(set, keys.owedTries(shard, side), now, room, lease);
         }
       });
       ackShards.forEach((s, i) => this.checkAcks(perShard[i]!, acked.get(s)!));
@@ -268,86 +322,86 @@ export class RedisOutbox implements Outbox {
       for (const [err] of results) if (err) throw err;
     } catch (err) {
       // The writes taken from the local queue stay leased to us in Redis: give them back to the queue.
-      for (const write of writes) this.claimed.add(stream, write, now);
-      if (isNoGroup(err)) await this.init();
+      for (const write of writes) this.claimed.add(set, write, now);
       throw err;
     }
     if (at.renew >= 0) {
       const lost = new Set<string>();
-      for (let i = 0; i < renewing.length; i += REFRESH_CHUNK) {
-        for (const ref of results[at.renew + i / REFRESH_CHUNK]![1] as string[]) lost.add(ref);
+      for (let i = 0; i < renewing.length; i += RENEW_CHUNK) {
+        for (const ref of results[at.renew + i / RENEW_CHUNK]![1] as string[]) lost.add(ref);
       }
       if (lost.size > 0) {
         // Taken over while they waited here: the new holder writes them, not us.
-        this.claimed.drop(stream, [...lost]);
+        this.claimed.drop(set, lost);
         for (let i = writes.length - 1; i >= 0; i--) if (lost.has(writes[i]!.ref)) writes.splice(i, 1);
       }
-      this.claimed.renewed(stream, renewing, now);
+      for (const write of renewing) if (!lost.has(write.ref)) write.lease = lease;
+      this.claimed.renewed(set, renewing, now);
     }
-    const rows: StreamRows = [];
-    if (at.reclaim >= 0) {
-      // A takeover finds our own claimed writes too once they idle past the lease: they are ours already.
-      const reclaimed = (results[at.reclaim]![1] as [string, StreamRows])[1] ?? [];
-      const taken = new Set(writes.map((w) => w.ref));
-      rows.push(...reclaimed.filter(([ref]) => !this.claimed.has(stream, ref) && !taken.has(ref)));
+    if (at.adopt >= 0 && Number(results[at.adopt]![1]) > 0) {
+      this.options.logger.info({ side, shard, adopted: Number(results[at.adopt]![1]) }, 'adopted writes an earlier build had queued in its outbox stream');
     }
-    if (at.read >= 0) rows.push(...((results[at.read]![1] as Array<[string, StreamRows]> | null)?.[0]?.[1] ?? []));
-    for (const [ref, fields] of rows) {
-      const write = this.parseEntry(side, shard, ref, fields);
-      if (write) writes.push(write);
+    if (at.read >= 0) {
+      const taken = new Map(writes.map((w) => [w.ref, w]));
+      const rows = results[at.read]![1] as string[];
+      for (let i = 0; i + 1 < rows.length; i += 2) {
+        const member = rows[i]!;
+        const mine = taken.get(member);
+        // Taken from the local queue just now, its lease past by the caller's clock: held under the new one.
+        if (mine) {
+          mine.lease = lease;
+          continue;
+        }
+        // One of ours whose lease ran out while it waited here: Redis now holds it under the new lease.
+        this.claimed.drop(set, [member]);
+        writes.push({ side, shard, kind: 'secondary', record: JSON.parse(member) as OutboxRecord, attempt: Number(rows[i + 1]), ref: member, lease });
+      }
     }
     return writes;
   }
 
   /**
    * Claimed writes waiting here longer than a third of the lease, once per third of the lease per
-   * stream. A write handed to the worker is not renewed: config keeps a write well under half the
+   * set. A write handed to the worker is not renewed: config keeps a write well under half the
    * lease (outbox.leaseTimeout), and one whose worker failed must be taken over, not kept forever.
    */
-  private dueForRenewal(stream: string, key: string, now: number): string[] {
+  private dueForRenewal(set: string, key: string, now: number): OwedWrite[] {
     const third = this.leaseMs / 3;
-    if (now - (this.lastRefresh.get(key) ?? 0) < third) return [];
-    this.lastRefresh.set(key, now);
-    return this.claimed.olderThan(stream, now - third);
-  }
-
-  private parseEntry(side: Side, shard: number, ref: string, fields: string[]): OwedWrite | undefined {
-    let json: string | undefined;
-    let attempt = 0;
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === 'r') json = fields[i + 1];
-      else if (fields[i] === 'a') attempt = Number(fields[i + 1]);
-    }
-    return owedFromEntry(side, shard, ref, json, attempt);
+    if (now - (this.lastRenewal.get(key) ?? 0) < third) return [];
+    this.lastRenewal.set(key, now);
+    return this.claimed.olderThan(set, now - third);
   }
 
   async leaseRecoveries(side: Side, shard: number, max: number, now: number): Promise<OwedWrite[]> {
     const { redis, keys } = this.options;
     const lease = now + this.leaseMs;
-    const out = await redis.leaseIntents(keys.intents(shard, side), now, max, lease, keys.messagePrefix(shard));
+    const out = await redis.leaseRecoveries(keys.intents(shard, side), keys.owed(shard, otherSide(side)), now, max, lease, keys.messagePrefix(shard));
     const writes: OwedWrite[] = [];
     for (let i = 0; i + 1 < out.length; i += 2) {
       const pending = parsePending(out[i + 1]);
-      if (pending) writes.push({ side, shard, kind: 'recovery', record: pending.record, attempt: pending.tries, ref: out[i]!, lease });
+      if (!pending) continue;
+      const { record, tries } = pending;
+      writes.push({ side, shard, kind: 'recovery', record, attempt: tries, ref: out[i]!, lease: record.secondary ? -lease : lease });
     }
     return writes;
   }
 
   /**
-   * Acks (XACK + XDEL) ride with this instance's next lease or count, in the same pipeline, rather
+   * Removals (ZREM) ride with this instance's next lease or count, in the same pipeline, rather
    * than costing a round trip of their own; a timer sends them if neither comes soon. A crash
-   * before they leave redelivers those writes (at least once, as a crash between a write and its
-   * ack always could); the sides take a message id once.
+   * before they leave redelivers those writes once their lease runs out (at least once, as a
+   * crash between a write and its settling always could); the sides take a message id once.
    */
   complete(writes: OwedWrite[]): Promise<void> {
     const { keys } = this.options;
     for (const write of writes) {
-      const stream = keys.outbox(write.shard, write.side);
-      let streams = this.pendingAcks.get(write.shard);
-      if (!streams) this.pendingAcks.set(write.shard, (streams = new Map()));
-      let refs = streams.get(stream);
-      if (!refs) streams.set(stream, (refs = []));
-      refs.push(write.ref);
+      const set = keys.owed(write.shard, write.side);
+      let sets = this.pendingAcks.get(write.shard);
+      if (!sets) this.pendingAcks.set(write.shard, (sets = new Map()));
+      let acks = sets.get(set);
+      if (!acks) sets.set(set, (acks = { tries: keys.owedTries(write.shard, write.side), members: [], retried: [] }));
+      acks.members.push(write.ref);
+      if (write.attempt > 0) acks.retried.push(write.ref);
     }
     if (this.pendingAcks.size > 0 && !this.ackTimer) {
       this.ackTimer = setTimeout(() => void this.flushAcks(), ACK_FLUSH_MS);
@@ -356,43 +410,43 @@ export class RedisOutbox implements Outbox {
     return Promise.resolve();
   }
 
-  /**
-   * Puts `shard`'s pending acks in `pipeline` (which the caller sends), two commands per stream;
-   * answers how many entries each XACK names, for `checkAcks`.
-   */
-  private takeAcks(pipeline: ChainableCommander, shard: number): number[] {
-    const sizes: number[] = [];
-    for (const [stream, refs] of this.pendingAcks.get(shard) ?? []) {
-      pipeline.xack(stream, OUTBOX_GROUP, ...refs);
-      pipeline.xdel(stream, ...refs);
-      sizes.push(refs.length);
+  /** Puts `shard`'s pending removals in `pipeline` (which the caller sends); answers where each ZREM sits, for `checkAcks`. */
+  private takeAcks(pipeline: ChainableCommander, shard: number): AckSlots {
+    const slots: AckSlots = { count: 0, zrems: [] };
+    for (const [set, acks] of this.pendingAcks.get(shard) ?? []) {
+      slots.zrems.push([slots.count++, acks.members.length]);
+      pipeline.zrem(set, ...acks.members);
+      if (acks.retried.length > 0) {
+        pipeline.hdel(acks.tries, ...acks.retried);
+        slots.count++;
+      }
     }
     this.pendingAcks.delete(shard);
     if (this.pendingAcks.size === 0) {
       clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
     }
-    return sizes;
+    return slots;
   }
 
   /**
-   * An XACK that acks fewer entries than it names met writes already acked (another instance that
-   * had taken them over settled them first) or that Redis lost; the write reached its side either
-   * way. XACK does not check who holds an entry, so this counts settled writes, not refusals.
+   * A ZREM that removes fewer members than it names met writes already settled (another instance
+   * that had taken them over settled them first) or that Redis lost; the write reached its side
+   * either way. So this counts settled writes, not refusals.
    */
-  private checkAcks(results: PipelineResults, sizes: number[]): void {
+  private checkAcks(results: PipelineResults, slots: AckSlots): void {
     let fenced = 0;
     let failed: Error | undefined;
-    for (const [i, size] of sizes.entries()) {
-      const [err, acked] = results[i * 2] ?? [null, size];
+    for (const [index, size] of slots.zrems) {
+      const [err, removed] = results[index] ?? [null, size];
       if (err) failed = err;
-      else fenced += size - Number(acked);
+      else fenced += size - Number(removed);
     }
     if (fenced > 0) this.options.onFenced?.('ack', fenced);
     if (failed) this.ackFailed(failed);
   }
 
-  /** The writes stay pending and are taken over after the lease: delivered again, never lost. */
+  /** The writes stay owed and are taken over after the lease: delivered again, never lost. */
   private ackFailed(err: Error): void {
     this.options.logger.warn({ err: { message: err.message } }, 'outbox acks failed; those writes will be redelivered');
   }
@@ -400,7 +454,7 @@ export class RedisOutbox implements Outbox {
   private async flushAcks(): Promise<void> {
     if (this.pendingAcks.size === 0) return;
     const shards = [...this.pendingAcks.keys()];
-    const acked: number[][] = [];
+    const acked: AckSlots[] = [];
     try {
       const results = await execPerShard(this.options.redis, shards, (pipeline, shard) => acked.push(this.takeAcks(pipeline, shard)));
       results.forEach((group, i) => this.checkAcks(group, acked[i]!));
@@ -410,33 +464,35 @@ export class RedisOutbox implements Outbox {
   }
 
   async retry(write: OwedWrite, dueAt: number): Promise<boolean> {
-    const { redis, keys, consumer } = this.options;
+    const { redis, keys } = this.options;
     let done: boolean;
     if (write.kind === 'recovery') {
+      const place = this.intentPlace(write.record, write.shard, write.ref);
       done = (await redis.retryIntent(
-        keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), write.ref, dueAt, write.lease ?? -1, pendingRecord(write.record, write.attempt + 1),
+        keys.message(write.shard, write.record.message.id), place.queue, place.member, place.sign * dueAt, write.lease ?? 0, this.pendingRecord(write.record, write.attempt + 1),
       )) === 1;
     } else {
-      const stream = keys.outbox(write.shard, write.side);
-      done = (await redis.retryWrite(stream, keys.retries(write.shard, write.side), OUTBOX_GROUP, write.ref, dueAt, `${write.attempt + 1}|${JSON.stringify(write.record)}`, consumer)) === 1;
+      done = (await redis.retryWrite(keys.owed(write.shard, write.side), keys.owedTries(write.shard, write.side), write.ref, write.lease ?? 0, dueAt, write.attempt + 1)) === 1;
     }
     if (!done) this.options.onFenced?.('retry', 1);
     return done;
   }
 
   async deadLetter(write: OwedWrite, reason: string, now: number): Promise<boolean> {
-    const { redis, keys, deadLetterMaxLen, consumer } = this.options;
+    const { redis, keys, deadLetterMaxLen } = this.options;
     const attempts = write.attempt + 1;
     let done: boolean;
     if (write.kind === 'recovery') {
+      const place = this.intentPlace(write.record, write.shard, write.ref);
+      const { json, fp } = this.encode(write.record);
       done = (await redis.deadLetterIntent(
-        keys.message(write.shard, write.ref), keys.intents(write.shard, write.side), keys.deadLetters(write.shard, write.side),
-        write.ref, deadLetterMaxLen, attempts, reason, now, write.lease ?? -1, JSON.stringify(write.record), fingerprint(write.record),
+        keys.message(write.shard, write.record.message.id), place.queue, keys.deadLetters(write.shard, write.side),
+        place.member, deadLetterMaxLen, attempts, reason, now, write.lease ?? 0, json, fp,
       )) === 1;
     } else {
-      const stream = keys.outbox(write.shard, write.side);
       done = (await redis.deadLetterWrite(
-        stream, keys.deadLetters(write.shard, write.side), OUTBOX_GROUP, write.ref, deadLetterMaxLen, JSON.stringify(write.record), attempts, reason, now, consumer,
+        keys.owed(write.shard, write.side), keys.owedTries(write.shard, write.side), keys.deadLetters(write.shard, write.side),
+        write.ref, write.lease ?? 0, deadLetterMaxLen, attempts, reason, now,
       )) !== null;
     }
     if (!done) this.options.onFenced?.('dead_letter', 1);
@@ -446,18 +502,19 @@ export class RedisOutbox implements Outbox {
   async counts(): Promise<OutboxCounts> {
     const { redis, keys } = this.options;
     const shards = Array.from({ length: this.shards }, (_, shard) => shard);
-    const acked: number[][] = [];
+    const acked: AckSlots[] = [];
     const results = await execPerShard(redis, shards, (pipeline, shard) => {
       acked.push(this.takeAcks(pipeline, shard));
       for (const side of SIDES) {
-        pipeline.xlen(keys.outbox(shard, side));
-        pipeline.zcard(keys.retries(shard, side));
+        pipeline.zcount(keys.owed(shard, side), 0, '+inf');
+        pipeline.hlen(keys.owedTries(shard, side));
         pipeline.xlen(keys.deadLetters(shard, side));
         pipeline.zcard(keys.intents(shard, side));
+        pipeline.zcount(keys.owed(shard, side), '-inf', '(0');
       }
     });
     results.forEach((group, shard) => this.checkAcks(group, acked[shard]!));
-    const values = results.flatMap((group, shard) => group.slice(acked[shard]!.length * 2)).map(([err, value]) => {
+    const values = results.flatMap((group, shard) => group.slice(acked[shard]!.count)).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
     });
@@ -467,12 +524,10 @@ export class RedisOutbox implements Outbox {
     let i = 0;
     for (let shard = 0; shard < this.shards; shard++) {
       for (const side of SIDES) {
-        const queued = values[i++]!;
-        const retrying = values[i++]!;
-        counts.owed[side] += queued + retrying;
-        counts.retrying[side] += retrying;
+        counts.owed[side] += values[i++]!;
+        counts.retrying[side] += values[i++]!;
         counts.deadLettered[side] += values[i++]!;
-        counts.unconfirmed += values[i++]!;
+        counts.unconfirmed += values[i++]! + values[i++]!;
       }
     }
     return counts;
@@ -499,7 +554,9 @@ export class RedisOutbox implements Outbox {
     const { redis, keys } = this.options;
     let moved = 0;
     for (let shard = 0; shard < this.shards && moved < limit; shard++) {
-      moved += await redis.redrive(keys.deadLetters(shard, side), keys.outbox(shard, side), keys.intents(shard, side), limit - moved, keys.messagePrefix(shard), Date.now());
+      moved += await redis.redrive(
+        keys.deadLetters(shard, side), keys.owed(shard, side), keys.intents(shard, side), keys.owed(shard, otherSide(side)), limit - moved, keys.messagePrefix(shard), Date.now(),
+      );
     }
     return moved;
   }
@@ -525,22 +582,24 @@ export class RedisOutbox implements Outbox {
 
   /**
    * Writes our commits leased to us that the workers did not get to (a side down at shutdown) are
-   * marked idle for the whole lease, so the next takeover pass of any instance (every quarter
-   * lease) takes them, instead of waiting out the lease first.
+   * made due now, so any instance's next lease takes them instead of waiting out the lease.
    */
   private async releaseClaimed(): Promise<void> {
-    const { redis, consumer, logger } = this.options;
+    const { redis, logger } = this.options;
     const left = this.claimed.takeAll();
     if (left.length === 0) return;
-    const byShard = new Map<number, Array<[string, string[]]>>();
+    const byShard = new Map<number, Array<[string, OwedWrite[]]>>();
     for (const entry of left) {
-      const shard = this.streamShards.get(entry[0])!;
+      const shard = this.setShards.get(entry[0])!;
       byShard.set(shard, [...(byShard.get(shard) ?? []), entry]);
     }
-    const writes = left.reduce((n, [, refs]) => n + refs.length, 0);
+    const writes = left.reduce((n, [, held]) => n + held.length, 0);
+    const now = Date.now();
     try {
       const results = await execPerShard(redis, [...byShard.keys()], (pipeline, shard) => {
-        for (const [stream, refs] of byShard.get(shard)!) pipeline.xclaim(stream, OUTBOX_GROUP, consumer, 0, ...refs, 'IDLE', this.leaseMs, 'JUSTID');
+        for (const [set, held] of byShard.get(shard)!) {
+          for (let i = 0; i < held.length; i += RENEW_CHUNK) pipeline.renewLeases(set, now, ...leasePairs(held.slice(i, i + RENEW_CHUNK)));
+        }
       });
       const failed = results.flat().find(([err]) => err)?.[0];
       if (failed) throw failed;
@@ -552,21 +611,18 @@ export class RedisOutbox implements Outbox {
   }
 }
 
-/** A commit's five packed fields (lua/commit-4.lua, and the first five of lua/recommit-2.lua): id, sides, and the receipt. */
-function commitFields({ record, receipt }: PendingCommit): string {
-  return `${record.message.id}\n${record.primary}\n${record.secondary ?? '-'}\n${receipt.stateVersion}\n${receipt.acceptedAt}\n`;
+/** Where `takeAcks` put its commands: how many, and each ZREM's index and member count. */
+interface AckSlots {
+  count: number;
+  zrems: Array<[index: number, size: number]>;
 }
 
-/** A pending dedupe record as lua/begin-2.lua writes it, for scripts that begin a message again after Redis lost it. */
-function pendingRecord(record: OutboxRecord, tries: number): string {
-  return `p|${fingerprint(record)}|${tries}|${JSON.stringify(record)}`;
+/** Member and lease of each write, flat, as lua/renew-leases-1.lua takes them. */
+function leasePairs(writes: OwedWrite[]): Array<string | number> {
+  return writes.flatMap((write) => [write.ref, write.lease ?? 0]);
 }
 
-function isNoGroup(err: unknown): boolean {
-  return err instanceof Error && err.message.includes('NOGROUP');
-}
-
-/** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin-2.lua), or undefined. */
+/** An unconfirmed dedupe record ('p|fp|tries|record JSON', see lua/begin-4.lua), or undefined. */
 function parsePending(value: unknown): { record: OutboxRecord; tries: number } | undefined {
   if (typeof value !== 'string' || !value.startsWith('p|')) return undefined;
   const fpEnd = value.indexOf('|', 2);
@@ -574,12 +630,7 @@ function parsePending(value: unknown): { record: OutboxRecord; tries: number } |
   return { record: JSON.parse(value.slice(triesEnd + 1)) as OutboxRecord, tries: Number(value.slice(fpEnd + 1, triesEnd)) };
 }
 
-function owedFromEntry(side: Side, shard: number, ref: string, json: string | undefined, attempt: number): OwedWrite | undefined {
-  if (!json) return undefined;
-  return { side, shard, kind: 'secondary', record: JSON.parse(json) as OutboxRecord, attempt, ref };
-}
-
-/** One answer of lua/begin-2.lua: its first letter says what it is. */
+/** One answer of lua/begin-4.lua: its first letter says what it is. */
 function beginResult(id: string, answer: string | undefined): BeginResult {
   switch (answer?.[0]) {
     case 'n':

@@ -1,13 +1,13 @@
 import { Cluster } from 'ioredis';
 import { SIDES, type Side } from '../../domain/message.js';
 import { shardOf } from '../../domain/shard.js';
-import { OUTBOX_GROUP, type RedisKeys } from './keys.js';
+import type { RedisKeys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
 import { INSTANCE_MARK_MS, type ShardRecord } from './shard-record.js';
 
 /** What the outbox holds, summed over a range of shards: the reshard must end with the same. */
 export interface LayoutCounts {
-  /** Entries in the outbox streams (not counting retries, which are apart). */
+  /** Writes owed to each side and never tried (in its owed set, or a legacy stream), not counting retries. */
   queued: Record<Side, number>;
   retrying: Record<Side, number>;
   unconfirmed: Record<Side, number>;
@@ -31,8 +31,9 @@ export class ReshardRefused extends Error {}
 const BATCH = 500;
 
 /**
- * Moves a migration's outbox from one shard count to another, in place: every owed write (stream
- * entry, retry, unconfirmed primary, dead letter) and every dedupe record goes to the shard its id
+ * Moves a migration's outbox from one shard count to another, in place: every owed write (owed
+ * member and its tries, unconfirmed primary, dead letter, and what a legacy stream or retry set
+ * still holds) and every dedupe record goes to the shard its id
  * maps to under the new count. Only while no gateway runs (they mark themselves in Redis), with the
  * layout record saying "resharding" so none starts meanwhile. Every step is a copy then a delete,
  * so a run that dies is run again and finishes; the one thing it can leave twice is a stream entry
@@ -64,23 +65,19 @@ export class Resharder {
     let moved = 0;
     for (let shard = 0; shard < span; shard++) {
       for (const side of SIDES) {
-        moved += await this.moveStream(this.keys.outbox(shard, side), shard, to, (target) => this.keys.outbox(target, side));
-        moved += await this.moveStream(this.keys.deadLetters(shard, side), shard, to, (target) => this.keys.deadLetters(target, side));
-        moved += await this.moveSet(this.keys.retries(shard, side), shard, to, idOfRetry, (target) => this.keys.retries(target, side));
+        // Tries first: a member moved without its count would start its tries again.
+        moved += await this.moveTries(shard, side, to);
+        moved += await this.moveSet(this.keys.owed(shard, side), shard, to, idOfRecord, (target) => this.keys.owed(target, side));
         moved += await this.moveSet(this.keys.intents(shard, side), shard, to, (member) => member, (target) => this.keys.intents(target, side));
+        moved += await this.moveStream(this.keys.deadLetters(shard, side), shard, to, (target) => this.keys.deadLetters(target, side));
+        moved += await this.moveStream(this.keys.legacyStream(shard, side), shard, to, (target) => this.keys.legacyStream(target, side));
+        moved += await this.moveSet(this.keys.legacyRetries(shard, side), shard, to, idOfRetry, (target) => this.keys.legacyRetries(target, side));
       }
       moved += await this.moveRecords(shard, to);
       options.onProgress?.(`shard ${shard + 1} of ${span}: ${moved} items moved so far`);
     }
     for (let shard = to; shard < span; shard++) {
-      for (const side of SIDES) await this.redis.del(this.keys.outbox(shard, side), this.keys.deadLetters(shard, side));
-    }
-    for (let shard = 0; shard < to; shard++) {
-      for (const side of SIDES) {
-        await this.redis.xgroup('CREATE', this.keys.outbox(shard, side), OUTBOX_GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-          if (!err.message.startsWith('BUSYGROUP')) throw err;
-        });
-      }
+      for (const side of SIDES) await this.redis.del(this.keys.legacyStream(shard, side), this.keys.deadLetters(shard, side));
     }
     const after = await this.counts(span);
     const misplaced = await this.misplaced(span, to);
@@ -94,9 +91,10 @@ export class Resharder {
     const counts: LayoutCounts = { queued: zero(), retrying: zero(), unconfirmed: zero(), deadLettered: zero(), records: 0 };
     for (let shard = 0; shard < shards; shard++) {
       for (const side of SIDES) {
-        counts.queued[side] += await this.redis.xlen(this.keys.outbox(shard, side));
-        counts.retrying[side] += await this.redis.zcard(this.keys.retries(shard, side));
-        counts.unconfirmed[side] += await this.redis.zcard(this.keys.intents(shard, side));
+        const retried = await this.redis.hlen(this.keys.owedTries(shard, side));
+        counts.queued[side] += (await this.redis.zcount(this.keys.owed(shard, side), 0, '+inf')) - retried + (await this.redis.xlen(this.keys.legacyStream(shard, side)));
+        counts.retrying[side] += retried + (await this.redis.zcard(this.keys.legacyRetries(shard, side)));
+        counts.unconfirmed[side] += (await this.redis.zcard(this.keys.intents(shard, side))) + (await this.redis.zcount(this.keys.owed(shard, side), '-inf', '(0'));
         counts.deadLettered[side] += await this.redis.xlen(this.keys.deadLetters(shard, side));
       }
       for await (const keys of this.scan(`${this.keys.messagePrefix(shard)}*`)) counts.records += keys.length;
@@ -139,6 +137,26 @@ export class Resharder {
     return moved;
   }
 
+  /** A write's count of tries goes to the shard its member goes to. */
+  private async moveTries(shard: number, side: Side, to: number): Promise<number> {
+    const tries = this.keys.owedTries(shard, side);
+    let moved = 0;
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(tries, cursor, 'COUNT', BATCH);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) {
+        const member = flat[i]!;
+        const destination = shardOf(idOfRecord(member), to);
+        if (destination === shard) continue;
+        await this.redis.hset(this.keys.owedTries(destination, side), member, flat[i + 1]!);
+        await this.redis.hdel(tries, member);
+        moved++;
+      }
+    } while (cursor !== '0');
+    return moved;
+  }
+
   /** Dedupe records keep their remaining time to live (none while pending). */
   private async moveRecords(shard: number, to: number): Promise<number> {
     const prefix = this.keys.messagePrefix(shard);
@@ -165,14 +183,17 @@ export class Resharder {
     let misplaced = 0;
     for (let shard = 0; shard < span; shard++) {
       for (const side of SIDES) {
-        for (const stream of [this.keys.outbox(shard, side), this.keys.deadLetters(shard, side)]) {
+        for (const stream of [this.keys.legacyStream(shard, side), this.keys.deadLetters(shard, side)]) {
           const rows = (await this.redis.xrange(stream, '-', '+')) as Array<[string, string[]]>;
           misplaced += rows.filter(([, fields]) => shardOf(idOfFields(fields), to) !== shard).length;
         }
-        for (const [set, idOf] of [[this.keys.retries(shard, side), idOfRetry], [this.keys.intents(shard, side), (m: string) => m]] as const) {
+        const sets = [[this.keys.owed(shard, side), idOfRecord], [this.keys.legacyRetries(shard, side), idOfRetry], [this.keys.intents(shard, side), (m: string) => m]] as const;
+        for (const [set, idOf] of sets) {
           const members = await this.redis.zrange(set, 0, -1);
           misplaced += members.filter((member) => shardOf(idOf(member), to) !== shard).length;
         }
+        const tried = await this.redis.hkeys(this.keys.owedTries(shard, side));
+        misplaced += tried.filter((member) => shardOf(idOfRecord(member), to) !== shard).length;
       }
       const prefix = this.keys.messagePrefix(shard);
       for await (const keys of this.scan(`${prefix}*`)) misplaced += keys.filter((key) => shardOf(key.slice(prefix.length), to) !== shard).length;
@@ -194,17 +215,20 @@ export class Resharder {
   }
 }
 
+/** The message id a record JSON names (an owed member, a tries field). */
+function idOfRecord(json: string): string {
+  return (JSON.parse(json) as { message?: { id?: string } }).message?.id ?? '';
+}
+
 /** The message id of a stream entry or dead letter: its record (field `r`) names it. */
 function idOfFields(fields: string[]): string {
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'r') return (JSON.parse(fields[i + 1] ?? '{}') as { message?: { id?: string } }).message?.id ?? '';
-  }
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'r') return idOfRecord(fields[i + 1] ?? '{}');
   return '';
 }
 
-/** A retry member is `attempt|record JSON`. */
+/** A legacy retry member is `attempt|record JSON`. */
 function idOfRetry(member: string): string {
-  return (JSON.parse(member.slice(member.indexOf('|') + 1)) as { message?: { id?: string } }).message?.id ?? '';
+  return idOfRecord(member.slice(member.indexOf('|') + 1));
 }
 
 /** Every owed write is still there; dedupe records may have expired meanwhile (their window ended), never grown. */

@@ -8,19 +8,20 @@ const LUA_DIR = new URL('../../../../src/infra/redis/lua/', import.meta.url);
 /** name → file; the number in a file's name is its key count, none = variable (first arg). */
 const SCRIPTS = {
   casState: 'cas-state-3.lua',
-  beginMessages: 'begin-2.lua',
+  beginMessages: 'begin-4.lua',
   commitMessages: 'commit-4.lua',
   recommitMessages: 'recommit-2.lua',
   abortMessage: 'abort-2.lua',
   handOverIntent: 'hand-over-2.lua',
-  leaseIntents: 'lease-intents-1.lua',
-  promoteRetries: 'promote-retries-2.lua',
+  leaseRecoveries: 'lease-recoveries-2.lua',
+  leaseOwed: 'lease-owed-2.lua',
   retryWrite: 'retry-2.lua',
   retryIntent: 'retry-intent-2.lua',
-  deadLetterWrite: 'dead-letter-2.lua',
+  deadLetterWrite: 'dead-letter-3.lua',
   deadLetterIntent: 'dead-letter-intent-3.lua',
-  redrive: 'redrive-3.lua',
-  refreshLeases: 'refresh-leases-1.lua',
+  redrive: 'redrive-4.lua',
+  renewLeases: 'renew-leases-1.lua',
+  adoptLegacy: 'adopt-legacy-4.lua',
   migrationStart: 'migration-start-8.lua',
   migrationAdvance: 'migration-advance-3.lua',
   migrationLease: 'migration-lease-5.lua',
@@ -44,26 +45,27 @@ declare module 'ioredis' {
     casState(
       state: string, audit: string, lossNote: string, expected: Arg, next: string, entry: string, maxLen: Arg, channel: string, unlessLossNoted: '0' | '1',
     ): Result<[-1 | 0 | 1, string | null], Context>;
-    beginMessages(intentsOld: string, intentsNew: string, messagePrefix: string, packed: string): Result<string[], Context>;
+    beginMessages(intentsOld: string, intentsNew: string, owedOld: string, owedNew: string, messagePrefix: string, packed: string): Result<string[], Context>;
     commitMessages(
-      intentsOld: string, intentsNew: string, outboxOld: string, outboxNew: string,
-      messagePrefix: string, group: string, consumer: string, leaseOld: '0' | '1', leaseNew: '0' | '1', windowMs: Arg, packed: string,
+      intentsOld: string, intentsNew: string, owedOld: string, owedNew: string,
+      messagePrefix: string, windowMs: Arg, leaseOld: '0' | '1', leaseNew: '0' | '1', leaseEnd: Arg, now: Arg, packed: string,
     ): Result<string[], Context>;
-    recommitMessages(outboxOld: string, outboxNew: string, messagePrefix: string, windowMs: Arg, packed: string): Result<number[], Context>;
-    abortMessage(message: string, intents: string, id: string, begunScore: Arg): Result<number, Context>;
-    handOverIntent(intents: string, record: string, id: string, begunScore: Arg, dueAt: Arg, pending: string): Result<number, Context>;
-    leaseIntents(intents: string, now: Arg, max: Arg, leaseEnd: Arg, messagePrefix: string): Result<string[], Context>;
-    promoteRetries(retries: string, stream: string, now: Arg, max: Arg): Result<number, Context>;
-    retryWrite(stream: string, retries: string, group: string, entryId: string, dueAt: Arg, member: string, consumer: string): Result<number, Context>;
-    retryIntent(record: string, intents: string, id: string, dueAt: Arg, lease: Arg, pending: string): Result<number, Context>;
+    recommitMessages(owedOld: string, owedNew: string, messagePrefix: string, windowMs: Arg, now: Arg, packed: string): Result<number[], Context>;
+    abortMessage(message: string, queue: string, member: string, begunScore: Arg): Result<number, Context>;
+    handOverIntent(queue: string, record: string, member: string, begunScore: Arg, dueScore: Arg, pending: string): Result<number, Context>;
+    leaseRecoveries(intents: string, owedOther: string, now: Arg, max: Arg, leaseEnd: Arg, messagePrefix: string): Result<string[], Context>;
+    leaseOwed(owed: string, tries: string, now: Arg, max: Arg, leaseEnd: Arg): Result<string[], Context>;
+    retryWrite(owed: string, tries: string, member: string, lease: Arg, dueAt: Arg, tried: Arg): Result<number, Context>;
+    retryIntent(record: string, queue: string, member: string, dueScore: Arg, lease: Arg, pending: string): Result<number, Context>;
     deadLetterWrite(
-      stream: string, dead: string, group: string, entryId: string, maxLen: Arg, record: string, attempts: Arg, reason: string, now: Arg, consumer: string,
+      owed: string, tries: string, dead: string, member: string, lease: Arg, maxLen: Arg, attempts: Arg, reason: string, now: Arg,
     ): Result<string | null, Context>;
     deadLetterIntent(
-      message: string, intents: string, dead: string, id: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg, lease: Arg, record: string, fingerprint: string,
+      message: string, queue: string, dead: string, member: string, maxLen: Arg, attempts: Arg, reason: string, now: Arg, lease: Arg, record: string, fingerprint: string,
     ): Result<number, Context>;
-    redrive(dead: string, stream: string, intents: string, max: Arg, messagePrefix: string, now: Arg): Result<number, Context>;
-    refreshLeases(stream: string, group: string, consumer: string, ...entryIds: string[]): Result<string[], Context>;
+    redrive(dead: string, owed: string, intents: string, owedOther: string, max: Arg, messagePrefix: string, now: Arg): Result<number, Context>;
+    renewLeases(owed: string, score: Arg, ...membersAndLeases: Arg[]): Result<string[], Context>;
+    adoptLegacy(stream: string, retries: string, owed: string, tries: string, now: Arg, max: Arg): Result<number, Context>;
     migrationStart(...keysAndArgs: Arg[]): Result<number, Context>;
     migrationAdvance(...keysAndArgs: Arg[]): Result<number, Context>;
     migrationLease(...keysAndArgs: Arg[]): Result<[string, string, string | null, number] | null, Context>;

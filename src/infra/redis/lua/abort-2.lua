@@ -2,10 +2,12 @@
   Undo a begin whose primary refused the message: nothing stays owed, the id may be sent again.
   Fenced: only while the intent still has the score its begin gave it; once recovery on some
   instance leased it (a new score), the message is recovery's and stands.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
-  KEYS[2] intents sorted set of the primary side
-  ARGV[1] message id
-  ARGV[2] the intent's score as begun (its recovery due time, ms)
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-4.lua)
+  KEYS[2] where the intent waits: the intents sorted set of the primary side (member = id), or,
+          for a message with a secondary, the secondary's owed set (member = record JSON, scores
+          negated: see begin-4.lua)
+  ARGV[1] the intent's member
+  ARGV[2] the intent's score as begun (its recovery due time, ms, negated in an owed set)
   Output: 1 if nothing is owed any more (aborted, or Redis lost the begin: then nothing was ever
           owed), 0 if the message was committed or taken by recovery (then it stands).
 ]]

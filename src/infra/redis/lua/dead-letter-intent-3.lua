@@ -2,10 +2,12 @@
   Give up on recovering an unconfirmed primary: dead-letter it on its side and forget the id.
   Fenced: refused while the intent has a score other than the caller's lease. If Redis lost the
   record (a crash, a flush), the dead letter is made from the record the caller holds.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
-  KEYS[2] intents sorted set of the primary side
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-4.lua)
+  KEYS[2] where the intent waits: the intents sorted set of the primary side (member = id), or,
+          for a message with a secondary, the secondary's owed set (member = record JSON, scores
+          negated: see begin-4.lua)
   KEYS[3] dead-letter stream of the primary side
-  ARGV[1] message id
+  ARGV[1] the intent's member
   ARGV[2] dead-letter max length
   ARGV[3] attempts made
   ARGV[4] reason
@@ -13,7 +15,7 @@
   ARGV[6] the caller's lease: the intent's score when it leased it (ms)
   ARGV[7] the caller's record JSON and ARGV[8] its content fingerprint, used if Redis lost the record
   Output: 1 if dead-lettered, 0 if it was settled meanwhile or another instance holds it.
-  The dead letter has kind 'recovery' and keeps the content fingerprint, so redrive-3.lua can
+  The dead letter has kind 'recovery' and keeps the content fingerprint, so redrive-4.lua can
   begin it again whole: primary first, then the secondary.
 ]]
 local seen = redis.call('GET', KEYS[1])

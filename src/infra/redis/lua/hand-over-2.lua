@@ -4,11 +4,11 @@
   Fenced like abort-2.lua: only while the intent still has the score its begin gave it. If Redis
   lost the begin meanwhile (a crash, a flush), it is begun again from the record the caller holds,
   or nothing would ever recover it.
-  KEYS[1] intents sorted set of the primary side
-  KEYS[2] dedupe record ('st|fp|tries|payload', see begin-2.lua)
-  ARGV[1] message id
-  ARGV[2] the intent's score as begun (ms)
-  ARGV[3] when recovery may take it (ms)
+  KEYS[1] where the intent waits (see abort-2.lua, KEYS[2])
+  KEYS[2] dedupe record ('st|fp|tries|payload', see begin-4.lua)
+  ARGV[1] the intent's member
+  ARGV[2] the intent's score as begun (ms, negated in an owed set)
+  ARGV[3] the score that lets recovery take it from the time it names
   ARGV[4] the pending record to write if Redis lost it ('p|fp|0|record JSON')
   Output: 1 if handed over (or begun again), 0 if recovery already holds it (or it was settled).
 ]]

@@ -3,11 +3,13 @@
   Fenced: refused while the intent has a score other than the caller's lease (another instance
   leased it since). If Redis lost the record (a crash, a flush), it is begun again from the record
   the caller holds: the message is still owed, and nothing else would recover it.
-  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-2.lua)
-  KEYS[2] intents sorted set of the primary side
-  ARGV[1] message id
-  ARGV[2] due time of the next try (ms)
-  ARGV[3] the caller's lease: the intent's score when it leased it (ms)
+  KEYS[1] dedupe record ('st|fp|tries|payload', see begin-4.lua)
+  KEYS[2] where the intent waits: the intents sorted set of the primary side (member = id), or,
+          for a message with a secondary, the secondary's owed set (member = record JSON, scores
+          negated: see begin-4.lua)
+  ARGV[1] the intent's member
+  ARGV[2] the score of the next try (its due time, ms, negated in an owed set)
+  ARGV[3] the caller's lease: the intent's score when it leased it
   ARGV[4] the pending record to write if Redis lost it ('p|fp|tries|record JSON', tries counted)
   Output: 1 if scheduled, 0 if it was settled meanwhile or another instance holds it.
 ]]
