@@ -35,6 +35,11 @@ interface Holder {
  */
 export class TokenAuth {
   private readonly holders: Holder[];
+  /**
+   * Tokens already admitted, so a send skips the digest: only configured tokens can get in (at
+   * most one entry each), and a lookup compares whole strings, so it tells nothing about a wrong one.
+   */
+  private readonly admitted = new Map<string, Holder>();
 
   /** `apiOpen`: /v1 takes anyone (the embedded default with no api.tokens); admin routes never do. */
   constructor(adminTokens: AdminTokenConfig[], apiTokens: ApiTokenConfig[] = [], private readonly apiOpen = false) {
@@ -73,10 +78,14 @@ export class TokenAuth {
   private admit(header: string | undefined, role: Role): Holder {
     const match = header === undefined ? null : BEARER.exec(header);
     if (match === null) throw new UnauthorizedError(`missing bearer token: send "Authorization: Bearer <token>" (${role === 'service' ? 'a token from api.tokens' : 'CUTOVER_TOKEN for the CLI'})`);
-    const presented = sha256(match[1]!);
-    let found: Holder | undefined;
-    // Every holder is compared, found or not, so the time does not say which one matched.
-    for (const holder of this.holders) if (crypto.timingSafeEqual(holder.digest, presented)) found = holder;
+    const token = match[1]!;
+    let found = this.admitted.get(token);
+    if (found === undefined) {
+      const presented = sha256(token);
+      // Every holder is compared, found or not, so the time does not say which one matched.
+      for (const holder of this.holders) if (crypto.timingSafeEqual(holder.digest, presented)) found = holder;
+      if (found !== undefined) this.admitted.set(token, found);
+    }
     if (found === undefined) {
       throw new UnauthorizedError(role === 'service' ? 'unknown token; check it against api.tokens (CUTOVER_API_TOKENS)' : 'unknown token; check CUTOVER_TOKEN against admin.tokens');
     }

@@ -50,3 +50,23 @@ test('shard batcher: while a shard has a batch in flight, new calls wait for it 
   assert.deepEqual(await Promise.all(later), [20, 30, 40]);
   await batcher.idle();
 });
+
+test('shard batcher: with two allowed in flight, a second batch leaves while the first is out, and a third waits for one of them', async () => {
+  const runner = controlledRun();
+  const batcher = new ShardBatcher(new TurnFlush(), runner.run, 2);
+  const answers = [batcher.add(0, 1)];
+  await turn();
+  answers.push(batcher.add(0, 2));
+  await turn();
+  answers.push(batcher.add(0, 3), batcher.add(0, 4));
+  await turn();
+  assert.deepEqual(runner.batches, [{ shard: 0, items: [1] }, { shard: 0, items: [2] }], 'two out, the rest wait');
+  runner.release();
+  await turn();
+  await turn();
+  assert.deepEqual(runner.batches.slice(2), [{ shard: 0, items: [3, 4] }], 'one came back: the waiting calls leave together');
+  runner.release();
+  runner.release();
+  assert.deepEqual(await Promise.all(answers), [10, 20, 30, 40]);
+  await batcher.idle();
+});

@@ -111,8 +111,11 @@ export class RedisOutbox implements Outbox {
     this.shards = options.shards;
     this.leaseMs = options.leaseMs ?? 30_000;
     const turn = new TurnFlush();
-    this.begins = new ShardBatcher(turn, (shard, batch) => this.beginBatch(shard, batch));
-    this.commits = new ShardBatcher(turn, (shard, batch) => this.commitBatch(shard, batch));
+    // Two batches out keep Redis busy while the next one gathers; with more shards, more are out
+    // already, and a second per shard would only make each batch smaller.
+    const inFlight = this.shards === 1 ? 2 : 1;
+    this.begins = new ShardBatcher(turn, (shard, batch) => this.beginBatch(shard, batch), inFlight);
+    this.commits = new ShardBatcher(turn, (shard, batch) => this.commitBatch(shard, batch), inFlight);
     for (let shard = 0; shard < this.shards; shard++) for (const side of SIDES) this.setShards.set(options.keys.owed(shard, side), shard);
   }
 

@@ -27,22 +27,26 @@ interface Waiting<T, R> {
 
 /**
  * Gathers calls and runs them as one batch per shard (one script call instead of one per
- * message), then answers each call with its own result. A shard has at most one batch in flight:
- * calls made meanwhile wait for it to come back and then leave together (group commit). Alone, a
- * call waits only for the end of the event loop's turn; under load, batches grow with the load
- * instead of the number of round trips, which is what each script call and socket write costs.
+ * message), then answers each call with its own result. A shard has at most `maxInFlight`
+ * batches in flight: calls made meanwhile wait for one to come back and then leave together
+ * (group commit). Alone, a call waits only for the end of the event loop's turn; under load,
+ * batches grow with the load instead of the number of round trips, which is what each script call
+ * and socket write costs. Two in flight let Redis run one batch while the gateway gathers the
+ * next, instead of each waiting for the other; batches of one shard share a connection, so Redis
+ * runs them in the order they left.
  */
 export class ShardBatcher<T, R> {
   /** Waiting calls by shard (only shards that have some). */
   private readonly pending = new Map<number, Waiting<T, R>[]>();
-  /** Shards with a batch in flight. */
-  private readonly inFlight = new Set<number>();
+  /** Batches in flight, by shard (only shards that have some). */
+  private readonly inFlight = new Map<number, number>();
   private readonly running = new Set<Promise<void>>();
 
   constructor(
     private readonly turn: TurnFlush,
     /** Runs one batch; answers with one result per item, in order. */
     private readonly run: (shard: number, items: T[]) => Promise<R[]>,
+    private readonly maxInFlight = 1,
     /** Bounds one script call (a Lua script holds Redis while it runs). */
     private readonly maxBatch = 256,
   ) {}
@@ -52,7 +56,7 @@ export class ShardBatcher<T, R> {
       let waiting = this.pending.get(shard);
       if (!waiting) this.pending.set(shard, (waiting = []));
       waiting.push({ item, resolve, reject });
-      if (!this.inFlight.has(shard)) this.turn.schedule(this.flush);
+      if (!this.full(shard)) this.turn.schedule(this.flush);
     });
   }
 
@@ -66,13 +70,15 @@ export class ShardBatcher<T, R> {
 
   private readonly flush = (): void => {
     for (const [shard, waiting] of this.pending) {
-      if (this.inFlight.has(shard)) continue;
+      if (this.full(shard)) continue;
       this.pending.delete(shard);
       const chunks: Promise<void>[] = [];
       for (let start = 0; start < waiting.length; start += this.maxBatch) chunks.push(this.runChunk(shard, waiting.slice(start, start + this.maxBatch)));
-      this.inFlight.add(shard);
+      this.inFlight.set(shard, (this.inFlight.get(shard) ?? 0) + 1);
       const done = Promise.all(chunks).then(() => {
-        this.inFlight.delete(shard);
+        const left = this.inFlight.get(shard)! - 1;
+        if (left === 0) this.inFlight.delete(shard);
+        else this.inFlight.set(shard, left);
         // What gathered while this batch was out leaves now, in this turn's flush.
         if (this.pending.has(shard)) this.turn.schedule(this.flush);
       });
@@ -80,6 +86,10 @@ export class ShardBatcher<T, R> {
       void done.finally(() => this.running.delete(done));
     }
   };
+
+  private full(shard: number): boolean {
+    return (this.inFlight.get(shard) ?? 0) >= this.maxInFlight;
+  }
 
   private runChunk(shard: number, waiting: Waiting<T, R>[]): Promise<void> {
     return this.run(shard, waiting.map((w) => w.item)).then(
