@@ -11,16 +11,19 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import { Type, type FastifyPluginAsyncTypebox, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OutboundMessage } from '../domain/message.js';
 import { Dataset } from './dataset/dataset.js';
 import { contentDigest, describeDataset } from './dataset/dataset-digest.js';
 import { DATASET_SPEC_KEYS, DatasetSpecError, type DatasetSpec } from './dataset/dataset-spec.js';
+import { clientRoutes } from './legacy-im-client-routes.js';
 import { exportRoutes } from './legacy-im-export-routes.js';
 import { importRoutes } from './legacy-im-import-routes.js';
 import { ImportedRecords } from './legacy-im-imports.js';
 import { LegacyImReadModel } from './legacy-im-read-model.js';
+import { errorBody, ErrorReply, Id, Kind, Payload, PeerSchema, SentAt } from './legacy-im-schemas.js';
 import { LegacyImStore } from './legacy-im-store.js';
+import { AfterSendWebhook, type WebhookPatch, type WebhookSettings, type WebhookStats } from './legacy-im-webhook.js';
 
 /** Faults the simulated server can be told to have at run time. */
 export interface SimFaults {
@@ -54,6 +57,7 @@ export interface SimReadStats {
 
 export interface SimStats {
   stored: number;
+  /** Message PUTs and client sends of an id already held. */
   duplicatesSuppressed: number;
   /** Every message PUT that reached the server, whatever it answered. */
   puts: number;
@@ -62,6 +66,8 @@ export interface SimStats {
   imported: number;
   /** Import items it already held by id. */
   importDuplicates: number;
+  /** Client sends (POST /v1/client/messages) that stored a new message. */
+  clientSends: number;
 }
 
 export interface LegacyImServerOptions {
@@ -75,10 +81,12 @@ export interface LegacyImServerOptions {
   /** Reported by /health, to tell two sims apart. */
   name?: string;
   logger?: FastifyServerOptions['logger'];
-  /** Source of randomness for `errorRate` and `readErrorRate` (tests pass a fixed one). */
+  /** Source of randomness for `errorRate`, `readErrorRate` and the webhook's `failRate` and jitter (tests pass a fixed one). */
   random?: () => number;
   /** The generated past the read routes serve (docs/legacy-rest-contract.md, "Export"); default: none. */
   dataset?: Partial<DatasetSpec>;
+  /** The after-send webhook of client sends; a bad value throws, naming the field. Default: no url, nothing sent. */
+  webhook?: WebhookPatch;
 }
 
 export type LegacyImServer = FastifyInstance<
@@ -94,25 +102,16 @@ const MAX_LIMIT = 1000;
 const MAX_ID_IN_PATH = 256 * 9;
 const MESSAGE_PUT = '/v1/messages/:id';
 
-const Id = Type.String({ minLength: 1, maxLength: 256 });
-const PeerSchema = Type.Object({ type: Type.Union([Type.Literal('user'), Type.Literal('channel')]), id: Id });
-const MessageSchema = Type.Object({
-  id: Id,
-  from: Id,
-  to: PeerSchema,
-  payload: Type.String({ maxLength: 65_536 }),
-  kind: Type.Optional(Type.String({ maxLength: 64 })),
-  sentAt: Type.Integer({ minimum: 0 }),
-});
+const MessageSchema = Type.Object({ id: Id, from: Id, to: PeerSchema, payload: Payload, kind: Type.Optional(Kind), sentAt: SentAt });
 const PutBody = Type.Object(
   {
     /** Optional echo of the path id, so a client can send its message object as is. */
     id: Type.Optional(Id),
     from: Id,
     to: PeerSchema,
-    payload: Type.String({ maxLength: 65_536 }),
-    kind: Type.Optional(Type.String({ maxLength: 64 })),
-    sentAt: Type.Integer({ minimum: 0 }),
+    payload: Payload,
+    kind: Type.Optional(Kind),
+    sentAt: SentAt,
   },
   { additionalProperties: false },
 );
@@ -128,7 +127,6 @@ const HistoryReply = Type.Object({
   /** Only with `after`: the cursor of the next page, null at the end. */
   next: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
 });
-const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 const FaultsSchema = Type.Object({
   latencyMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
   errorRate: Type.Number({ minimum: 0, maximum: 1 }),
@@ -147,6 +145,7 @@ const StatsSchema = Type.Object({
   failuresInjected: Type.Integer(),
   imported: Type.Integer(),
   importDuplicates: Type.Integer(),
+  clientSends: Type.Integer(),
 });
 
 /** Range checks are the Dataset's, so that an error names the field and its bounds. */
@@ -171,6 +170,7 @@ interface SimState {
   readFailuresInjected: number;
   imported: number;
   importDuplicates: number;
+  clientSends: number;
 }
 
 /**
@@ -178,6 +178,9 @@ interface SimState {
  * /_sim for fault injection and loss checks. Used by the CLI entry and in-process by tests.
  */
 export function buildLegacyImServer(options: LegacyImServerOptions = {}): LegacyImServer {
+  const random = options.random ?? Math.random;
+  // Checked before any file is opened: a bad setting fails the start with nothing to close.
+  const webhook = new AfterSendWebhook(options.webhook, random);
   const { store, load } = LegacyImStore.open(options.dataFile);
   // Ids are up to 256 characters, percent-encoded up to 9 characters each: fastify's default (100) would answer 414.
   const app: LegacyImServer = Fastify({ logger: options.logger ?? false, maxParamLength: MAX_ID_IN_PATH }).withTypeProvider<TypeBoxTypeProvider>();
@@ -187,7 +190,7 @@ export function buildLegacyImServer(options: LegacyImServerOptions = {}): Legacy
   if (importsLoad.skipped > 0) app.log.warn({ journalFile, ...importsLoad }, 'skipped unreadable lines in the imports journal');
 
   const state: SimState = {
-    faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, reads: 0, readFailuresInjected: 0, imported: 0, importDuplicates: 0,
+    faults: { ...NO_FAULTS }, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, reads: 0, readFailuresInjected: 0, imported: 0, importDuplicates: 0, clientSends: 0,
   };
   const initialDataset = new Dataset(options.dataset);
   const deps: RouteDeps = {
@@ -197,11 +200,13 @@ export function buildLegacyImServer(options: LegacyImServerOptions = {}): Legacy
     model: new LegacyImReadModel(store, initialDataset, imports),
     initialDataset,
     name: options.name ?? 'legacy-im',
-    random: options.random ?? Math.random,
+    random,
+    webhook,
     authorization: options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${options.apiKey}`),
   };
 
   app.addHook('onClose', async () => {
+    await webhook.close();
     store.close();
     imports.close();
   });
@@ -224,11 +229,13 @@ interface RouteDeps {
   initialDataset: Dataset;
   name: string;
   random: () => number;
+  /** Delivers the events of client sends; never told of PUTs or imports. */
+  webhook: AfterSendWebhook;
   /** The whole expected Authorization header, or undefined when no key is required. */
   authorization: Buffer | undefined;
 }
 
-const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, name, random, authorization }) => {
+const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, name, random, webhook, authorization }) => {
   // Hooks registered here are encapsulated: they guard the contract routes and never /_sim.
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url === MESSAGE_PUT && request.method === 'PUT') state.puts++;
@@ -296,9 +303,10 @@ const contractRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store
 
   await app.register(exportRoutes, { model });
   await app.register(importRoutes, { store, model, imports, state, random });
+  await app.register(clientRoutes, { store, model, state, afterSend: webhook });
 };
 
-const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, initialDataset }) => {
+const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imports, state, model, initialDataset, webhook }) => {
   app.get('/faults', { schema: { response: { 200: FaultsSchema } } }, async () => state.faults);
 
   app.post(
@@ -327,7 +335,15 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imp
     failuresInjected: state.failuresInjected,
     imported: state.imported,
     importDuplicates: state.importDuplicates,
+    clientSends: state.clientSends,
   }));
+
+  app.get('/webhook', async (): Promise<WebhookSettings> => webhook.settings());
+
+  // Checked by the webhook itself, so a flag, a build option and this route answer the same message.
+  app.post('/webhook', async (request): Promise<WebhookSettings> => webhook.configure(request.body ?? {}));
+
+  app.get('/webhook/stats', async (): Promise<WebhookStats> => webhook.stats());
 
   app.get('/messages', { schema: { response: { 200: Type.Object({ ids: Type.Array(Type.String()) }) } } }, async () => ({
     ids: store.ids(),
@@ -383,6 +399,8 @@ const simRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { store, imp
     state.readFailuresInjected = 0;
     state.imported = 0;
     state.importDuplicates = 0;
+    state.clientSends = 0;
+    webhook.reset();
     return { ok: true };
   });
 };
@@ -396,10 +414,6 @@ function authorized(header: string | undefined, expected: Buffer): boolean {
   if (header === undefined) return false;
   const given = Buffer.from(header);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function errorBody(code: string, message: string): Static<typeof ErrorReply> {
-  return { error: { code, message } };
 }
 
 function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -81,6 +81,11 @@ export class LegacyImReadModel {
     return this.data.hasMessage(id);
   }
 
+  /** The `sentAt` of message `id` as every read serves it (the generated past wins), or undefined when none is held. */
+  heldSentAt(id: string): number | undefined {
+    return this.data.messageSentAt(id) ?? this.store.get(id)?.sentAt;
+  }
+
   // ---- users
 
   /** Positions past the generated users are positions among the imported ones. */

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DATASET_SPEC_KEYS, type DatasetSpec } from './dataset/dataset-spec.js';
 import { buildLegacyImServer, type LegacyImServer } from './legacy-im-app.js';
+import type { WebhookPatch } from './legacy-im-webhook.js';
 
 /** After this long, a graceful stop drops the connections still open (slow injected replies). */
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -19,6 +20,8 @@ interface CliOptions {
   groups?: number;
   peersPerUser?: number;
   maxGroupSize?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
 }
 
 const program = new Command('legacy-im-server')
@@ -26,7 +29,7 @@ const program = new Command('legacy-im-server')
     'A simulated incumbent REST IM server (docs/legacy-rest-contract.md) with fault injection under /_sim.\n' +
       'Once it accepts connections it prints one JSON line on stdout:\n' +
       '  {"event":"listening","port":<n>,"url":"http://127.0.0.1:<n>","name":"<name>"}\n' +
-      'Logs go to stderr. SIGTERM or SIGINT closes it cleanly (the data file is synced).',
+      'Logs go to stderr. SIGTERM or SIGINT closes it cleanly (the data file is synced, pending webhook events are dropped).',
   )
   .option('--port <n>', 'TCP port to listen on; 0 picks a free one', parsePort, 0)
   .option('--host <address>', 'address to bind', '127.0.0.1')
@@ -46,7 +49,11 @@ const program = new Command('legacy-im-server')
   .option('--messages <n>', 'messages of the generated past, over all conversations', parseCount)
   .option('--groups <n>', 'groups (channels) of the generated past', parseCount)
   .option('--peers-per-user <n>', 'each user has 2 × n possible peers (default 8)', parseCount)
-  .option('--max-group-size <n>', 'members of the largest group (default 5000, at most --users)', parseCount);
+  .option('--max-group-size <n>', 'members of the largest group (default 5000, at most --users)', parseCount)
+  .option('--webhook-url <url>', 'POST a signed message.sent event to URL for every client send (POST /v1/client/messages)')
+  .addOption(
+    new Option('--webhook-secret <secret>', 'HMAC-SHA256 key of the webhook signature (x-im-signature)').env('LEGACY_IM_WEBHOOK_SECRET'),
+  );
 
 /** A non-negative integer; its range is checked with the rest of the dataset spec. */
 function parseCount(value: string): number {
@@ -61,6 +68,13 @@ function datasetOptions(options: CliOptions): Partial<DatasetSpec> {
     if (value !== undefined) spec[key] = value;
   }
   return spec;
+}
+
+function webhookOptions(options: CliOptions): WebhookPatch {
+  const patch: WebhookPatch = {};
+  if (options.webhookUrl !== undefined) patch.url = options.webhookUrl;
+  if (options.webhookSecret !== undefined) patch.secret = options.webhookSecret;
+  return patch;
 }
 
 function parsePort(value: string): number {
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
       dataFile: options.data,
       name: options.name,
       dataset: datasetOptions(options),
+      webhook: webhookOptions(options),
       logger: { level: options.logLevel, stream: process.stderr },
     });
   } catch (err) {

@@ -48,14 +48,18 @@ export class LegacyImStore {
     return true;
   }
 
-  /**
-   * Forgets one message, so a check can find it missing; true when it was here. With a data file a
-   * `{"deleted": id}` line is appended, so a restart does not bring it back.
-   */
   has(id: string): boolean {
     return this.byId.has(id);
   }
 
+  get(id: string): OutboundMessage | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * Forgets one message, so a check can find it missing; true when it was here. With a data file a
+   * `{"deleted": id}` line is appended, so a restart does not bring it back.
+   */
   remove(id: string): boolean {
     const message = this.byId.get(id);
     if (message === undefined) return false;

@@ -196,6 +196,7 @@ describe('legacy IM sim: process life', { concurrency: true }, () => {
 
 test('--help explains the flags', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [ENTRY, '--help']);
-  for (const flag of ['--port', '--host', '--data', '--api-key', '--name']) assert.match(stdout, new RegExp(flag));
+  for (const flag of ['--port', '--host', '--data', '--api-key', '--name', '--webhook-url', '--webhook-secret']) assert.match(stdout, new RegExp(flag));
+  assert.match(stdout, /LEGACY_IM_WEBHOOK_SECRET/);
   assert.match(stdout, /"event":"listening"/);
 });

@@ -290,7 +290,7 @@ describe('legacy IM sim: import routes', () => {
     await ok(app, 'PUT', '/v1/import/users/ann', userData('ann'));
     await ok(app, 'PUT', '/v1/groups/g', group('g', 0));
     await ok(app, 'POST', '/_sim/reset');
-    assert.deepEqual(await stats(app), { stored: 0, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, imported: 0, importDuplicates: 0 });
+    assert.deepEqual(await stats(app), { stored: 0, duplicatesSuppressed: 0, puts: 0, failuresInjected: 0, imported: 0, importDuplicates: 0, clientSends: 0 });
     assert.equal((await send(app, 'GET', '/v1/users/ann')).status, 404);
     assert.deepEqual(await ok(app, 'GET', '/v1/groups'), { items: [], next: null });
   });

@@ -7,6 +7,8 @@ import { request } from 'undici';
 import type { DatasetDescription } from '../../src/sim/dataset/dataset-digest.js';
 import { datasetArgs, type DatasetSpec } from '../../src/sim/dataset/dataset-spec.js';
 import type { SimFaults, SimReadStats, SimStats } from '../../src/sim/legacy-im-app.js';
+import type { ClientSend } from '../../src/sim/legacy-im-client-routes.js';
+import type { WebhookPatch, WebhookSettings, WebhookStats } from '../../src/sim/legacy-im-webhook.js';
 
 export interface SimProcessOptions {
   /** Where the sim keeps its messages; default: a file in a fresh temp dir that `destroy()` removes. */
@@ -20,10 +22,20 @@ export interface SimProcessOptions {
   startTimeoutMs?: number;
   /** The generated past it serves (the sim's --seed, --users, ... flags); default: none. */
   dataset?: Partial<DatasetSpec>;
+  /** Where the after-send webhook of client sends goes (--webhook-url); needs `webhookSecret`. */
+  webhookUrl?: string;
+  /** The webhook's signing key, passed by environment (LEGACY_IM_WEBHOOK_SECRET) so it stays out of `ps`. */
+  webhookSecret?: string;
 }
 
 export type SimImportStats = Pick<SimStats, 'imported' | 'importDuplicates'>;
-export type SimPutStats = Omit<SimStats, keyof SimImportStats>;
+export type SimPutStats = Pick<SimStats, 'stored' | 'duplicatesSuppressed' | 'puts' | 'failuresInjected'>;
+
+/** A contract call's answer, whatever its status. */
+export interface SimReply<T = any> {
+  status: number;
+  body: T;
+}
 
 /** Compiled layout: dist/test/support/sim-process.js → dist/src/sim/legacy-im-server.js. */
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/sim/legacy-im-server.js');
@@ -109,6 +121,35 @@ export class SimProcess {
     return this.control<SimReadStats>('GET', '/_sim/reads');
   }
 
+  /** A client SDK send (POST /v1/client/messages, with the api key when the sim has one): `201` stored, `200` already held. */
+  async clientSend(message: ClientSend): Promise<SimReply> {
+    if (!this.running) throw new Error(`legacy IM sim is not running (client send)\n${this.output}`);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.apiKey !== undefined) headers['authorization'] = `Bearer ${this.options.apiKey}`;
+    const response = await request(this.url_ + '/v1/client/messages', {
+      method: 'POST',
+      body: JSON.stringify(message),
+      headers,
+      signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text === '' ? undefined : JSON.parse(text) };
+  }
+
+  /** Merges `patch` into the after-send webhook's config and returns it (without the secret). */
+  setWebhook(patch: WebhookPatch): Promise<WebhookSettings> {
+    return this.control<WebhookSettings>('POST', '/_sim/webhook', patch);
+  }
+
+  /** The after-send webhook's config, `secretSet` in place of the secret. */
+  webhook(): Promise<WebhookSettings> {
+    return this.control<WebhookSettings>('GET', '/_sim/webhook');
+  }
+
+  webhookStats(): Promise<WebhookStats> {
+    return this.control<WebhookStats>('GET', '/_sim/webhook/stats');
+  }
+
   /** Removes one stored (live or imported) message, to plant a difference; throws when it is not stored. */
   async deleteMessage(id: string): Promise<void> {
     await this.control<unknown>('DELETE', `/_sim/messages/${encodeURIComponent(id)}`);
@@ -133,7 +174,7 @@ export class SimProcess {
     return (await this.control<{ messages: Array<{ id: string; payload: string }> }>('GET', '/_sim/payloads')).messages;
   }
 
-  /** Clears messages (data file too), imported records, stats and faults, and goes back to its starting dataset. */
+  /** Clears messages (data file too), imported records, stats, faults and the webhook's queue and stats, and goes back to its starting dataset. */
   async reset(): Promise<void> {
     await this.control<unknown>('POST', '/_sim/reset');
   }
@@ -178,11 +219,14 @@ export class SimProcess {
     if (!existsSync(ENTRY)) throw new Error(`legacy IM sim entry ${ENTRY} is missing: run \`npx tsc -p tsconfig.json\` first`);
     const args = [ENTRY, '--port', String(this.port_), '--data', this.dataFile, '--exit-with-stdin', '--log-level', 'warn'];
     if (this.options.name !== undefined) args.push('--name', this.options.name);
+    if (this.options.webhookUrl !== undefined) args.push('--webhook-url', this.options.webhookUrl);
     args.push(...datasetArgs(this.options.dataset));
-    // The key travels by environment, not argv, so it does not show in `ps`.
+    // Keys travel by environment, not argv, so they do not show in `ps`.
     const env = { ...process.env };
     delete env['LEGACY_IM_API_KEY'];
+    delete env['LEGACY_IM_WEBHOOK_SECRET'];
     if (this.options.apiKey !== undefined) env['LEGACY_IM_API_KEY'] = this.options.apiKey;
+    if (this.options.webhookSecret !== undefined) env['LEGACY_IM_WEBHOOK_SECRET'] = this.options.webhookSecret;
 
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child = child;

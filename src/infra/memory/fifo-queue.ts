@@ -31,6 +31,11 @@ export class FifoQueue<T> {
     }
     return item;
   }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
 }
 
 const COMPACT_AFTER = 4_096;

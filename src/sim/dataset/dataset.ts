@@ -413,15 +413,25 @@ export class Dataset {
 
   /** Whether `id` is a message of this dataset's generated past. */
   hasMessage(id: string): boolean {
+    return this.locate(id) !== undefined;
+  }
+
+  /** The `sentAt` of generated message `id`, or undefined when `id` is not of the generated past. */
+  messageSentAt(id: string): number | undefined {
+    const found = this.locate(id);
+    return found === undefined ? undefined : found.conversation.timeAt(found.i);
+  }
+
+  private locate(id: string): { conversation: GeneratedConversation; i: number } | undefined {
     const match = MESSAGE_ID.exec(id);
-    if (match === null || match[1] !== this.tag) return false;
+    if (match === null || match[1] !== this.tag) return undefined;
     const pool = match[2] as Pool;
     const index = parseCanonical36(match[3] as string);
     const i = parseCanonical36(match[4] as string);
-    if (index === undefined || i === undefined) return false;
-    if (index >= (pool === 'p' ? this.peerCandidates : this.spec.groups)) return false;
-    const generated = this.candidate(pool, index);
-    return generated !== undefined && i < generated.count;
+    if (index === undefined || i === undefined) return undefined;
+    if (index >= (pool === 'p' ? this.peerCandidates : this.spec.groups)) return undefined;
+    const conversation = this.candidate(pool, index);
+    return conversation !== undefined && i < conversation.count ? { conversation, i } : undefined;
   }
 
   // ---- contacts, blocklist, read positions, settings
