@@ -32,6 +32,10 @@ import type { Telemetry } from './services/ports/telemetry.js';
 import type { TrafficWindows } from './services/ports/traffic-windows.js';
 import { TrafficRecorder } from './services/traffic-recorder.js';
 import { OutboxWorker } from './services/outbox-worker.js';
+import { BridgeIntake } from './services/bridge-intake.js';
+import type { ReplayGuard } from './services/ports/replay-guard.js';
+import { MemoryReplayGuard } from './infra/memory/memory-replay-guard.js';
+import { RedisReplayGuard } from './infra/redis/redis-replay-guard.js';
 import type { Outbox } from './services/ports/outbox.js';
 import type { StateStore } from './services/ports/state-store.js';
 import { ConsistencyCheck } from './services/consistency-check.js';
@@ -94,6 +98,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   let unmark: () => Promise<void> = async () => {};
   let windows: TrafficWindows;
   let migrationStore: MigrationStore;
+  let replayGuard: ReplayGuard;
   if (config.redis.url) {
     const redis = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'commands' });
     const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
@@ -108,6 +113,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     outbox = redisOutbox;
     windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
     migrationStore = new RedisMigrationStore(redis, keys);
+    replayGuard = new RedisReplayGuard(redis, keys);
     const shardRecord = new ShardRecord(redis, keys);
     initOutbox = async () => {
       await whenReady(redis, 2_000);
@@ -122,6 +128,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     windows = new MemoryTrafficWindows();
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
     migrationStore = new MemoryMigrationStore();
+    replayGuard = new MemoryReplayGuard();
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
       leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds, onFenced: (op, count) => metrics.outboxFence(op, count),
@@ -185,11 +192,13 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
     side, adapter: sides[side], outbox, telemetry: metrics, logger, concurrency: config.outbox.concurrency,
     maxAttempts: config.outbox.maxAttempts, backoffBaseMs: config.outbox.backoffBaseMs, backoffMaxMs: config.outbox.backoffMaxMs,
+    onBridged: (from, lagSeconds) => metrics.bridgeLag(from, lagSeconds),
   })])) as Record<Side, OutboxWorker>;
 
   const sendMessage = new SendMessage({
     router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs,
   });
+  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, onCommitted: (side) => workers[side].wake() });
   const consistency = new ConsistencyCheck({ sides, telemetry: metrics, logger, ...config.migrate.consistency });
   const readHistory = new ReadHistory({ router, sides, consistency });
   const migrationSides = { old: createMigrationSide(config.sides.old, rawSides.old), new: createMigrationSide(config.sides.new, rawSides.new) };
@@ -222,6 +231,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
 
   const services: AppServices = {
     config, instanceId, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard, migration,
+    bridge, replayGuard,
     memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
   };
 

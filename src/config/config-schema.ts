@@ -42,6 +42,14 @@ export const SIDE_SCHEMAS = { memory: MemorySide, 'http-legacy': HttpLegacySide,
 
 export const SideConfigSchema = Type.Union([MemorySide, HttpLegacySide, AgoraRtmSide]);
 
+/** The intake of one side's after-send webhook (docs/bridge.md): off without a secret. */
+const BridgeSide = (side: 'old' | 'new') => Type.Object(
+  {
+    secret: Type.Optional(Type.String({ minLength: 16, description: `HMAC-SHA256 key the ${side} side signs its webhooks with (secret), at least 16 characters` })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 const AdminToken = Type.Object(
   {
     name: Type.String({ minLength: 1, description: 'Who holds it; recorded as the actor in the audit log' }),
@@ -203,6 +211,14 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false, default: {} },
         ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    bridge: Type.Object(
+      {
+        old: BridgeSide('old'),
+        new: BridgeSide('new'),
+        replayWindow: Duration('5m', 'A signed event older (or further ahead) than this is refused; a signature seen within it is a replay'),
       },
       { additionalProperties: false, default: {} },
     ),

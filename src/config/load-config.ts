@@ -7,6 +7,7 @@ import { ConfigSchema, SIDE_SCHEMAS, type AdminTokenConfig, type ApiTokenConfig,
 import { DEFAULT_GUARD_RULES, type GuardRules } from '../domain/guard/guard-rules.js';
 import { checkPlan, type Plan } from '../domain/plan.js';
 import { parseDuration } from './duration.js';
+import type { Side } from '../domain/message.js';
 
 /** A config value the process cannot start with; the message names the key and what is allowed. */
 export class ConfigError extends Error {
@@ -46,6 +47,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_GUARD_WEBHOOKS', path: 'guard.webhooks', parse: 'json' },
   { env: 'CUTOVER_PLAN', path: 'plan', parse: 'json' },
   { env: 'CUTOVER_MIGRATE_REQUIRE_VERIFIED', path: 'migrate.requireVerified', parse: 'bool' },
+  { env: 'CUTOVER_BRIDGE_OLD_SECRET', path: 'bridge.old.secret', parse: 'string' },
+  { env: 'CUTOVER_BRIDGE_NEW_SECRET', path: 'bridge.new.secret', parse: 'string' },
+  { env: 'CUTOVER_BRIDGE_REPLAY_WINDOW', path: 'bridge.replayWindow', parse: 'string' },
   { env: 'CUTOVER_MIGRATE_PAGE_SIZE', path: 'migrate.pageSize', parse: 'int' },
   { env: 'CUTOVER_MIGRATE_CONCURRENCY', path: 'migrate.concurrency', parse: 'int' },
   { env: 'CUTOVER_MIGRATE_LEASE_TIMEOUT', path: 'migrate.leaseTimeout', parse: 'string' },
@@ -94,6 +98,8 @@ export interface Config {
    */
   api: { tokens: ApiTokenConfig[]; open: boolean };
   migrate: Omit<ConfigInput['migrate'], 'leaseTimeout'> & { leaseTimeoutMs: number };
+  /** Webhook intake per side; a side without a secret takes no events. */
+  bridge: { secrets: Partial<Record<Side, string>>; replayWindowMs: number };
 }
 
 export interface LoadOptions {
@@ -202,6 +208,10 @@ function resolve(input: ConfigInput): Config {
     admin: { tokens: input.admin.tokens },
     api: { tokens: input.api.tokens, open: !input.redis.url && input.api.tokens.length === 0 },
     migrate: { ...input.migrate, leaseTimeoutMs: ms('migrate.leaseTimeout', input.migrate.leaseTimeout) },
+    bridge: {
+      secrets: { ...(input.bridge.old.secret && { old: input.bridge.old.secret }), ...(input.bridge.new.secret && { new: input.bridge.new.secret }) },
+      replayWindowMs: ms('bridge.replayWindow', input.bridge.replayWindow),
+    },
   };
   checkCoherence(config);
   return config;

@@ -3,7 +3,9 @@ import type { MemoryAdapter } from '../adapters/memory-adapter.js';
 import type { Config } from '../config/load-config.js';
 import type { Side } from '../domain/message.js';
 import type { Metrics } from '../infra/metrics.js';
+import type { BridgeIntake } from '../services/bridge-intake.js';
 import type { Guard } from '../services/guard.js';
+import type { ReplayGuard } from '../services/ports/replay-guard.js';
 import type { MigrationControl } from '../services/migration/migration-control.js';
 import type { InstrumentedAdapter } from '../services/instrumented-adapter.js';
 import type { Outbox } from '../services/ports/outbox.js';
@@ -38,6 +40,8 @@ export interface AppServices {
   auth: TokenAuth;
   guard: Guard;
   migration: MigrationControl;
+  bridge: BridgeIntake;
+  replayGuard: ReplayGuard;
   readiness(): Promise<ReadinessReport>;
   /** The memory adapter behind a side, when it is one (run-time fault injection for drills). */
   memorySide(side: Side): MemoryAdapter | undefined;

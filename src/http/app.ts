@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppServices } from './app-services.js';
 import { installErrorHandler } from './error-handler.js';
 import { adminRoutes } from './routes/admin.js';
+import { bridgeRoutes } from './routes/bridge.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { messageRoutes } from './routes/messages.js';
@@ -42,6 +43,7 @@ export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { s
   });
 
   await app.register(messageRoutes);
+  await app.register(bridgeRoutes);
   await app.register(historyRoutes);
   await app.register(routeLookupRoutes);
   await app.register(healthRoutes);

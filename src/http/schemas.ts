@@ -80,6 +80,12 @@ export const RouteInfo = Type.Object({
     Type.Object({ code: Type.Literal('NOT_VERIFIED'), message: Type.String() }),
     Type.Null(),
   ], { description: 'Why a user the flag and percent would move to new stays on old' }),
+  send: Type.Optional(Type.Object({
+    as: Type.String({ description: 'The sending user (the `as` query)' }),
+    side: SideName,
+    via: Type.Union([Type.Literal('sdk'), Type.Literal('backend')], { description: 'sdk: send through the side the sender is on; backend: through POST /v1/messages' }),
+    reason: Type.String(),
+  }, { description: 'With ?as=<sender>: how that user\'s app sends to this user so the message arrives (docs/bridge.md)' })),
 });
 
 export const StoredMessage = Type.Object({

@@ -21,6 +21,10 @@ export const REDACT_PATHS = [
   'config.flags.mirror.adminToken',
   '*.adminToken',
   'config.redis.url',
+  'secret',
+  '*.secret',
+  'config.bridge.secrets.*',
+  'req.headers["x-im-signature"]',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -1,10 +1,11 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterCells, type Cell } from './counter-cells.js';
 import { HistogramCells, type HistogramCell } from './histogram-cells.js';
 import { SIDES, type Side } from '../domain/message.js';
 import { STAGES, type RolloutState } from '../domain/rollout-state.js';
 import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
 import { MISMATCH_KINDS, type ConsistencyMode, type MismatchKind } from '../domain/consistency.js';
+import type { BridgeResult, BridgeTelemetry } from '../services/ports/bridge-telemetry.js';
 import type { ConsistencyResult, ConsistencySkip } from '../services/ports/consistency-telemetry.js';
 import type { GuardTelemetry } from '../services/guard.js';
 import { itemsDone, itemsExpected, type JobMode, type JobProgress, type JobStatus } from '../domain/migration/job.js';
@@ -24,7 +25,7 @@ const VERDICTS: readonly (Verdict | 'idle')[] = ['healthy', 'hold', 'breach', 'r
 const JOB_STATUSES: readonly JobStatus[] = ['running', 'paused', 'finalizing', 'done'];
 const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-increase', 'p99', 'p99-increase', 'sequential-test', 'tripwire', 'no-data-cap'];
 
-export class Metrics implements Telemetry, GuardTelemetry {
+export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
   readonly registry = new Registry();
 
   readonly adapterRequests: Counter<'side' | 'op' | 'outcome'> = new Counter({
@@ -172,6 +173,26 @@ export class Metrics implements Telemetry, GuardTelemetry {
   readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
 
   // --- Consistency checks (a sample of history reads compared with a second read; docs/consistency.md) ---
+  readonly bridgeMessages = new Counter({
+    name: 'cutover_bridge_messages_total',
+    help: 'Messages clients sent through one side\'s SDK, by the side (from) and result (bridged: queued for the other side; duplicate: its id was taken before; not_needed)',
+    labelNames: ['from', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly bridgeLagSeconds = new Histogram({
+    name: 'cutover_bridge_lag_seconds',
+    help: 'From the client\'s send (the event\'s sentAt) to the other side holding a bridged message, by the side it came from',
+    labelNames: ['from'] as const,
+    // Fine below a second, where a healthy bridge lives (the target is p99 ≤ 250 ms).
+    buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly bridgeRejections = new Counter({
+    name: 'cutover_bridge_rejected_total',
+    help: 'Webhook events refused, by side and reason (bad_signature, stale_timestamp, missing_signature, replayed, invalid_event, not_configured, …): nothing was written',
+    labelNames: ['side', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly consistencyChecks = new Counter({
     name: 'cutover_consistency_checks_total',
     help: 'Sampled history reads by mode (other-side, same-side) and result (match, mismatch, error: the compared read failed, skipped)',
@@ -247,6 +268,8 @@ export class Metrics implements Telemetry, GuardTelemetry {
     for (const side of SIDES) for (const what of ['retry', 'unit_failed'] as const) this.migrationErrors.inc({ side, what }, 0);
     this.migrationProgress(null, null, 0);
     for (const op of ['abort', 'hand_over', 'retry', 'dead_letter', 'ack'] as const) this.outboxFenced.inc({ op }, 0);
+    for (const from of SIDES) for (const result of ['bridged', 'duplicate', 'not_needed'] as const) this.bridgeMessages.inc({ from, result }, 0);
+    for (const side of SIDES) for (const reason of ['bad_signature', 'stale_timestamp', 'missing_signature', 'replayed', 'invalid_event'] as const) this.bridgeRejections.inc({ side, reason }, 0);
     for (const kind of ['version_backwards', 'generation_changed', 'rewritten', 'missing'] as const) this.stateAnomalies.inc({ kind }, 0);
     this.stateMissing.set(0);
     this.outboxCounts({ owed: { old: 0, new: 0 }, retrying: { old: 0, new: 0 }, deadLettered: { old: 0, new: 0 }, unconfirmed: 0, waitingCommits: 0 });
@@ -338,6 +361,18 @@ export class Metrics implements Telemetry, GuardTelemetry {
 
   rollbackSeen(trigger: 'manual' | 'auto'): void {
     this.rollbacks.inc({ trigger });
+  }
+
+  bridged(from: Side, result: BridgeResult): void {
+    this.bridgeMessages.inc({ from, result });
+  }
+
+  bridgeLag(from: Side, seconds: number): void {
+    this.bridgeLagSeconds.observe({ from }, Math.max(0, seconds));
+  }
+
+  bridgeRejected(side: Side, reason: string): void {
+    this.bridgeRejections.inc({ side, reason });
   }
 
   consistencyChecked(mode: ConsistencyMode, result: Exclude<ConsistencyResult, 'skipped'>): void {

@@ -20,6 +20,8 @@ export interface OutboxWorkerOptions {
   clock?: () => number;
   /** Consecutive transient failures after which the side counts as down (probe, don't burn tries). */
   tripAfter?: number;
+  /** Told when a bridged message (one a client sent through the other side) reached this side. */
+  onBridged?: (from: Side, lagSeconds: number) => void;
 }
 
 const IDLE_MIN_MS = 2;
@@ -146,6 +148,8 @@ export class OutboxWorker {
         } else {
           delivered.push(write);
           telemetry.dualWrite(side, 'ok');
+          const { origin } = write.record;
+          if (origin) this.options.onBridged?.(origin, (this.clock() - write.record.message.sentAt) / 1000);
         }
         continue;
       }

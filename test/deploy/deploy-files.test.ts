@@ -1031,6 +1031,32 @@ test('alert rules and dashboard queries pass promtool; alerts link their runbook
         at('10m', 'CutoverMigrationMismatches', []),
       ],
     },
+    { // the bridge healthy for 10 minutes, then every crossing takes over a second
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_bridge_lag_seconds_bucket', 'gateway-1', 'from="old",le="0.25"'), values: '0+60x10 600x30' },
+        { series: gw('cutover_bridge_lag_seconds_bucket', 'gateway-1', 'from="old",le="1"'), values: '0+60x10 600x30' },
+        { series: gw('cutover_bridge_lag_seconds_bucket', 'gateway-1', 'from="old",le="2.5"'), values: '0+60x40' },
+        { series: gw('cutover_bridge_lag_seconds_bucket', 'gateway-1', 'from="old",le="+Inf"'), values: '0+60x40' },
+        { series: gw('cutover_bridge_lag_seconds_count', 'gateway-1', 'from="old"'), values: '0+60x40' },
+      ],
+      alert_rule_test: [
+        at('9m', 'CutoverBridgeLagHigh', []),
+        at('14m', 'CutoverBridgeLagHigh', []),
+        at('28m', 'CutoverBridgeLagHigh', [fire('CutoverBridgeLagHigh', job)]),
+      ],
+    },
+    { // old's webhooks fail their signature from 5m on; new has one stale event, which is noise
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_bridge_rejected_total', 'gateway-1', 'side="old",reason="bad_signature"'), values: '0x5 0+5x25' },
+        { series: gw('cutover_bridge_rejected_total', 'gateway-1', 'side="new",reason="stale_timestamp"'), values: '0x5 1x25' },
+      ],
+      alert_rule_test: [
+        at('4m', 'CutoverBridgeWebhooksRefused', []),
+        at('20m', 'CutoverBridgeWebhooksRefused', [fire('CutoverBridgeWebhooksRefused', { ...job, side: 'old' })]),
+      ],
+    },
     { // an event loop blocked for 10 minutes; a failed Unleash mirror write
       interval: '1m',
       input_series: [

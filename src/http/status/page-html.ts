@@ -29,6 +29,7 @@ function sideCard(side: Side, title: string, blurb: string): string {
       <dt>Accepted as primary</dt><dd id="${id('primary')}">—</dd>
       <dt>Dual-write retries · dead letters</dt><dd id="${id('dual')}">—</dd>
       <dt>Outbox owed · retrying · dead</dt><dd id="${id('outbox')}">—</dd>
+      <dt>Bridged from its SDK · lag p50 / p99 · refused</dt><dd id="${id('bridge')}">—</dd>
     </dl>
   </section>`;
 }

@@ -137,6 +137,8 @@ export const PAGE_SCRIPT = String.raw`
     text(side + '-outbox', int(s.outbox.owed) + ' · ' + int(s.outbox.retrying) + ' · ' + int(s.outbox.deadLetters));
     cls($(side + '-outbox'), 'bad', s.outbox.deadLetters > 0);
     cls($(side + '-outbox'), 'warn', s.outbox.deadLetters === 0 && s.outbox.retrying > 0);
+    text(side + '-bridge', int(s.bridge.bridged) + ' · ' + ms(s.bridge.lag.p50Ms) + ' / ' + ms(s.bridge.lag.p99Ms) + ' · ' + int(s.bridge.rejected));
+    cls($(side + '-bridge'), 'warn', s.bridge.rejected > 0);
 
     var points = spark[side];
     if (s.sendsPerSecond != null) points.push(s.sendsPerSecond);

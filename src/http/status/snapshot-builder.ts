@@ -25,6 +25,9 @@ export const STATUS_METRICS = {
   migrationMismatches: 'cutover_migration_job_mismatches',
   migrationVerified: 'cutover_migration_verified_users',
   migrationErrors: 'cutover_migration_errors_total',
+  bridged: 'cutover_bridge_messages_total',
+  bridgeLag: 'cutover_bridge_lag_seconds',
+  bridgeRejected: 'cutover_bridge_rejected_total',
 } as const;
 
 const OUTCOMES = ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const;
@@ -199,6 +202,12 @@ export class StatusSnapshotBuilder {
         owed: sum(metrics.get(STATUS_METRICS.owed), { side }),
         retrying: sum(metrics.get(STATUS_METRICS.retrying), { side }),
         deadLetters: sum(metrics.get(STATUS_METRICS.deadLetters), { side }),
+      },
+      bridge: {
+        bridged: sum(metrics.get(STATUS_METRICS.bridged), { from: side, result: 'bridged' }),
+        duplicates: sum(metrics.get(STATUS_METRICS.bridged), { from: side, result: 'duplicate' }),
+        rejected: sum(metrics.get(STATUS_METRICS.bridgeRejected), { side }),
+        lag: latency(buckets(metrics.get(STATUS_METRICS.bridgeLag) ?? [], { from: side })),
       },
     };
   }

@@ -37,6 +37,14 @@ export const SideStatusSchema = Type.Object({
   }),
   dualWrite: Type.Object({ ok: Type.Number(), retry: Type.Number(), deadLetter: Type.Number(), recovered: Type.Number() }),
   outbox: Type.Object({ owed: Type.Number(), retrying: Type.Number(), deadLetters: Type.Number() }),
+  /** Messages clients sent through this side's SDK (its webhook), on their way to the other side. */
+  bridge: Type.Object({
+    bridged: Type.Number({ description: 'Queued for the other side' }),
+    duplicates: Type.Number({ description: 'Events whose id was taken before (a retried webhook)' }),
+    rejected: Type.Number({ description: 'Webhook events refused (signature, replay, malformed): nothing written' }),
+    /** Client send to the other side holding it, since this instance started. */
+    lag: Latency,
+  }),
 });
 
 const PlanStepSchema = Type.Object({ percent: Type.Number(), bakeMs: Type.Number() });

@@ -43,6 +43,14 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:mig:${part}`;
   }
 
+  /**
+   * A webhook signature taken within the replay window. No hash tag: single-key commands only,
+   * so a Cluster spreads them over every master.
+   */
+  bridgeSeen(signature: string): string {
+    return `cutover:${this.migration}:bridge-seen:${signature}`;
+  }
+
   private shardTag(shard: number): string {
     return `cutover:{${this.migration}:${shard}}`;
   }

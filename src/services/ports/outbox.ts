@@ -12,6 +12,11 @@ export interface OutboxRecord {
    * request reuse it for different content, so only then must the outbox remember the content.
    */
   idFromCaller: boolean;
+  /**
+   * A bridged message: the side a client sent it through, which holds it already (the primary); the
+   * outbox writes it to the other side only.
+   */
+  origin?: Side;
 }
 
 /** What a sender is told; replayed as-is to a retry of the same message id. */
