@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createAdapter } from './adapters/create-adapter.js';
+import { createAdapter, type AdapterSeams } from './adapters/create-adapter.js';
 import { MemoryAdapter } from './adapters/memory-adapter.js';
 import type { Config } from './config/load-config.js';
 import { SIDES, type Side } from './domain/message.js';
@@ -32,6 +32,7 @@ import type { Telemetry } from './services/ports/telemetry.js';
 import type { TrafficWindows } from './services/ports/traffic-windows.js';
 import { TrafficRecorder } from './services/traffic-recorder.js';
 import { OutboxWorker } from './services/outbox-worker.js';
+import { AgoraRtmAdapter } from './adapters/agora-rtm/agora-rtm-adapter.js';
 import { BridgeIntake } from './services/bridge-intake.js';
 import type { ReplayGuard } from './services/ports/replay-guard.js';
 import { MemoryReplayGuard } from './infra/memory/memory-replay-guard.js';
@@ -78,6 +79,8 @@ export interface Cutover {
 export interface CreateOptions {
   logger?: Logger;
   instanceId?: string;
+  /** Fakes at the vendor-cloud boundary (tests only). */
+  seams?: AdapterSeams;
 }
 
 const COUNTS_EVERY_MS = 1_000;
@@ -163,7 +166,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     stateFound: () => metrics.stateFound(),
   };
 
-  const rawSides = { old: createAdapter(config.sides.old, logger), new: createAdapter(config.sides.new, logger) };
+  const rawSides = { old: createAdapter(config.sides.old, logger, options.seams), new: createAdapter(config.sides.new, logger, options.seams) };
   const sides = {
     old: new InstrumentedAdapter('old', rawSides.old, telemetry),
     new: new InstrumentedAdapter('new', rawSides.new, telemetry),
@@ -198,7 +201,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const sendMessage = new SendMessage({
     router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs,
   });
-  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, onCommitted: (side) => workers[side].wake() });
+  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake() });
   const consistency = new ConsistencyCheck({ sides, telemetry: metrics, logger, ...config.migrate.consistency });
   const readHistory = new ReadHistory({ router, sides, consistency });
   const migrationSides = { old: createMigrationSide(config.sides.old, rawSides.old), new: createMigrationSide(config.sides.new, rawSides.new) };
@@ -280,6 +283,15 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     if (config.guard.enabled) guard.start();
     migrationRunner.start();
     await verifiedUsers?.start();
+    for (const side of SIDES) {
+      const adapter = rawSides[side];
+      if (!(adapter instanceof AgoraRtmAdapter) || !adapter.relays) continue;
+      // Not awaited: a relay that cannot subscribe yet must not hold the start; its status says why.
+      void adapter.relay((message) => void bridge.acceptRelayed(side, message)).then(
+        (status) => logger.info({ side, subscribed: status.subscribed, failed: status.failed }, 'bridge relay listening on group channels'),
+        (err: Error) => logger.warn({ side, err: { message: err.message } }, 'bridge relay not started yet; the worker subscribes when it starts'),
+      );
+    }
     let ticks = 0;
     countsTimer = setInterval(() => {
       void publishCounts();

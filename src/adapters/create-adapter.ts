@@ -6,8 +6,13 @@ import { HttpLegacyAdapter } from './http-legacy-adapter.js';
 import { MemoryAdapter } from './memory-adapter.js';
 import type { MessagingAdapter } from './messaging-adapter.js';
 
+/** Stand-ins at the vendor-cloud boundary (tests): a module exporting `createRtmClient` instead of the SDK. */
+export interface AdapterSeams {
+  rtmClientModule?: string;
+}
+
 /** The adapter a side's config names. Durations were validated by the config schema. */
-export function createAdapter(config: SideConfig, logger: Logger): MessagingAdapter {
+export function createAdapter(config: SideConfig, logger: Logger, seams: AdapterSeams = {}): MessagingAdapter {
   switch (config.type) {
     case 'memory': {
       const adapter = new MemoryAdapter(Math.random, config.maxMessages);
@@ -19,6 +24,10 @@ export function createAdapter(config: SideConfig, logger: Logger): MessagingAdap
         baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: parseDuration(config.timeout)!, retries: config.retries, connections: config.connections,
       });
     case 'agora-rtm':
-      return new AgoraRtmAdapter({ appId: config.appId, userId: config.userId, token: config.token, timeoutMs: parseDuration(config.timeout)! }, logger);
+      return new AgoraRtmAdapter({
+        appId: config.appId, userId: config.userId, token: config.token, timeoutMs: parseDuration(config.timeout)!,
+        ...(config.relayChannels && { relayChannels: config.relayChannels }),
+        ...(seams.rtmClientModule !== undefined && { clientModule: seams.rtmClientModule }),
+      }, logger);
   }
 }

@@ -33,6 +33,10 @@ const AgoraRtmSide = Type.Object(
     userId: Type.String({ minLength: 1, description: 'The RTM user the gateway logs in as' }),
     token: Type.String({ minLength: 1, description: 'RTM token (secret)' }),
     timeout: Duration('3s', 'Per-call timeout'),
+    relayChannels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 50, uniqueItems: true,
+      description: 'Group channels whose client-published messages the bridge carries to the other side; an RTM client subscribes to about 50 at most (docs/bridge.md)',
+    })),
   },
   { additionalProperties: false },
 );

@@ -303,7 +303,7 @@ function sideTimeout(text: string, key: string): number {
 }
 
 /** Fields whose values are secrets wherever they appear (webhook headers carry bearer tokens). */
-const SECRET_FIELDS = new Set(['token', 'apiKey', 'adminToken', 'unleashToken', 'headers']);
+const SECRET_FIELDS = new Set(['token', 'apiKey', 'adminToken', 'unleashToken', 'headers', 'secret']);
 /** The userinfo of a URL (`redis://user:password@host`): everything after the user name is hidden. */
 const URL_USERINFO = /\/\/([^/?#@:]*)(:[^/?#]*)?@/g;
 

@@ -1,4 +1,5 @@
-import { IdempotencyMismatchError, OutboxUnavailableError } from '../domain/errors.js';
+import type { Logger } from 'pino';
+import { CutoverError, IdempotencyMismatchError, OutboxUnavailableError } from '../domain/errors.js';
 import { otherSide, type OutboundMessage, type Side } from '../domain/message.js';
 import type { BridgeTelemetry } from './ports/bridge-telemetry.js';
 import type { Outbox, OutboxRecord } from './ports/outbox.js';
@@ -11,7 +12,12 @@ export interface BridgeIntakeDeps {
   /** Called once a bridged message is queued for `target`, so local workers write it at once. */
   onCommitted?: (target: Side) => void;
   clock?: () => number;
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
+
+/** A relayed message has no sender to send it again: an outbox outage is waited out this long. */
+const RELAY_RETRIES = 40;
+const RELAY_RETRY_MS = 250;
 
 /** What the sending side's webhook is told: where the message came from and whether it crosses. */
 export interface BridgeReceipt {
@@ -65,5 +71,26 @@ export class BridgeIntake {
     void committed.then(() => this.deps.onCommitted?.(target));
     telemetry.bridged(from, 'bridged');
     return { id: message.id, from, to: target, duplicate: false };
+  }
+
+  /**
+   * A message a relay saw (an RTM channel): no webhook will send it again, so an outbox that does
+   * not answer is retried here, for about ten seconds; a refusal (an id reused) is logged and dropped.
+   */
+  async acceptRelayed(from: Side, message: OutboundMessage): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.accept(from, message);
+        return;
+      } catch (err) {
+        const refused = err instanceof CutoverError && err.statusCode < 500;
+        if (refused || attempt >= RELAY_RETRIES) {
+          this.deps.telemetry.bridgeRejected(from, refused ? err.code.toLowerCase() : 'outbox_unavailable');
+          this.deps.logger?.error({ messageId: message.id, from, err: { message: (err as Error).message } }, 'relayed message not bridged');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RELAY_RETRY_MS));
+      }
+    }
   }
 }

@@ -40,6 +40,9 @@ test('a bad value names the key, where it came from and what is allowed', () => 
     [{ CUTOVER_ADMIN_TOKENS: 'ann:root:abcdefghijklmnopq' }, /"admin.tokens.0.role"/],
     [{ CUTOVER_ADMIN_TOKENS: 'ann:operator:short' }, /"admin.tokens.0.token"/],
     [{ CUTOVER_UNLEASH_URL: 'http://unleash:4242/api' }, /flags.unleashToken.*required/],
+    [{ CUTOVER_NEW_SIDE: JSON.stringify({ type: 'agora-rtm', appId: 'app', userId: 'gw', token: 'rtm-token', relayChannels: Array.from({ length: 51 }, (_, i) => `g${i}`) }) }, /"sides.new.relayChannels"/],
+    [{ CUTOVER_BRIDGE_OLD_SECRET: 'shortsecret' }, /"bridge.old.secret" \(from CUTOVER_BRIDGE_OLD_SECRET\).*a secret of 11 characters \(not shown\)/],
+    [{ CUTOVER_BRIDGE_REPLAY_WINDOW: 'a while' }, /"bridge.replayWindow"/],
     [{ CUTOVER_OUTBOX_INFLIGHT_GRACE: '1s', CUTOVER_OLD_SIDE: '{"type":"http-legacy","baseUrl":"http://x","timeout":"2s"}' }, /outbox.inflightGrace.*at least 12300 ms/],
   ];
   for (const [env, message] of cases) {

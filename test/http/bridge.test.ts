@@ -143,3 +143,18 @@ test('route lookup with ?as= tells the sender\'s app how to send to this user: t
   assert.deepEqual(await route(onNew[0]!, onOld[0]!).then((r) => [r.send?.side, r.send?.via]), ['old', 'sdk'], 'old → new: its webhook carries it');
   assert.deepEqual(await route(onOld[1]!, onOld[0]!).then((r) => [r.send?.side, r.send?.via]), ['old', 'sdk']);
 });
+
+test('bridge: a message the backend sent, dual-written to both sides, is a duplicate when a webhook names it, and is written nowhere again', async (t) => {
+  const cutover = await bridged(t);
+  assert.equal((await adminPost(cutover, 'stage', { stage: 'shadow' })).statusCode, 200);
+  const sent = await cutover.app.inject({ method: 'POST', url: '/v1/messages', payload: { id: 'dw-1', from: 'alice', to: { type: 'user', id: 'bob' }, payload: 'hello dw-1' } });
+  assert.equal(sent.statusCode, 201, sent.body);
+  await until(() => cutover.services.memorySide('new')!.has('dw-1'), 5_000, 'dw-1 dual-written to new');
+  const sizes = () => [cutover.services.memorySide('old')!.size, cutover.services.memorySide('new')!.size];
+  const before = sizes();
+  const hook = await deliver(cutover, 'old', { body: JSON.stringify({ type: 'message.sent', message: { id: 'dw-1', from: 'alice', to: { type: 'user', id: 'bob' }, payload: 'hello dw-1', sentAt: Date.now() } }) });
+  assert.deepEqual([hook.status, hook.body.duplicate], [200, true]);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(sizes(), before, 'nothing written again on either side');
+  assert.equal(await metric(cutover, /^cutover_bridge_messages_total\{from="old",result="bridged"\}/), 0);
+});

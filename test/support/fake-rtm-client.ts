@@ -26,6 +26,9 @@ import type {
   HistoryMessage,
   LoginResponse,
   LogoutResponse,
+  SubscribeOptions,
+  SubscribeResponse,
+  UnsubscribeResponse,
   MetadataItem,
   MetadataOptions,
   MetaDataDetail,
@@ -52,7 +55,7 @@ type StorageOperation =
   | 'setChannelMetadata'
   | 'getChannelMetadata'
   | 'removeChannelMetadata';
-type FakeOperation = 'login' | 'logout' | 'publish' | 'getMessages' | 'renewToken' | StorageOperation;
+type FakeOperation = 'login' | 'logout' | 'publish' | 'getMessages' | 'renewToken' | 'subscribe' | 'unsubscribe' | StorageOperation;
 
 /** The SDK's own per-client budgets (its API_RATE_LIMIT table): calls of a kind per trailing second. */
 export const SDK_RATE_LIMITS = {
@@ -167,6 +170,8 @@ export class FakeRtmClient implements RtmClientPort {
   private readonly stored: Stored[] = [];
   private readonly listeners: { [E in keyof EventMap]?: Array<EventMap[E]> } = {};
   private clock = 0;
+  /** MESSAGE channels subscribed to: their messages reach the `message` listeners. */
+  readonly subscribed = new Set<string>();
 
   readonly history = {
     getMessages: (
@@ -210,6 +215,46 @@ export class FakeRtmClient implements RtmClientPort {
   /** Calls fail with -10009 (token expired) until the next login. */
   expireToken(): void {
     this.tokenExpired = true;
+  }
+
+  /**
+   * Another RTM client publishes to a channel: stored, and delivered to this client's `message`
+   * listeners if it subscribed to the channel, as the RTM cloud does.
+   */
+  publishAs(publisher: string, channelName: string, message: string, customType = ''): void {
+    this.store(channelName, 'MESSAGE', message, customType, publisher);
+    if (!this.subscribed.has(channelName)) return;
+    this.emit('message', {
+      channelType: 'MESSAGE', channelName, topicName: '', messageType: 'STRING', customType, message, publisher, timestamp: Date.now(),
+    });
+  }
+
+  /** At most this many MESSAGE channels per client, as the RTM docs say (about 50). */
+  static readonly MAX_SUBSCRIPTIONS = 50;
+
+  async subscribe(channelName: string, _options?: SubscribeOptions): Promise<SubscribeResponse> {
+    await this.enter('subscribe', channelName);
+    this.requireSession('subscribe');
+    if (!validName(channelName)) this.refuse('subscribe', -10008);
+    if (!this.subscribed.has(channelName) && this.subscribed.size >= FakeRtmClient.MAX_SUBSCRIPTIONS) this.refuse('subscribe', -11005); // RTM_ERROR_CHANNEL_INSTANCE_EXCEED_LIMITATION
+    this.subscribed.add(channelName);
+    // Steered across a worker thread: others speak in a `fake-chatter*` channel right after it is joined.
+    if (channelName.startsWith('fake-chatter')) setImmediate(() => this.chatter(channelName));
+    return { timestamp: Date.now(), channelName };
+  }
+
+  async unsubscribe(channelName: string): Promise<UnsubscribeResponse> {
+    await this.enter('unsubscribe', channelName);
+    this.subscribed.delete(channelName);
+    return { timestamp: Date.now(), channelName };
+  }
+
+  /** Three apps' envelopes, one of this client's own, and one text that is no envelope. */
+  private chatter(channelName: string): void {
+    const envelope = (n: number, from: string) => JSON.stringify({ id: `${channelName}-${n}`, from, to: { type: 'channel', id: channelName }, payload: `said ${n}`, sentAt: Date.now() });
+    for (let n = 1; n <= 3; n++) this.publishAs(`app-user-${n}`, channelName, envelope(n, `app-user-${n}`));
+    this.publishAs(this.userId, channelName, envelope(4, 'cutover'));
+    this.publishAs('legacy-app', channelName, 'plain text, no envelope');
   }
 
   /** Stores a message that is not a Cutover envelope, as another RTM client might. */

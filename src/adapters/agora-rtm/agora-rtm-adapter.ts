@@ -14,6 +14,7 @@ import type {
   WorkerRequest,
   WorkerToMain,
 } from './worker-protocol.js';
+import type { RelayStatus } from './rtm-channel-relay.js';
 
 export interface AgoraRtmConfig {
   /** Agora project App ID. */
@@ -30,6 +31,8 @@ export interface AgoraRtmConfig {
   migrationCallsPerSecond?: number;
   /** Budget of one migration call, which queues behind the rate window; 120 s when unset. */
   migrationTimeoutMs?: number;
+  /** Group channels whose client-published messages go to `onRelayed` (bridge.new.relayChannels). */
+  relayChannels?: string[];
 }
 
 export type AgoraRtmLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -77,6 +80,7 @@ export class AgoraRtmAdapter implements MessagingAdapter {
   private readonly outputLog: LogSink;
   private readonly migrationTimeoutMs: number;
   private migration: AgoraRtmMigrationSide | undefined;
+  private relayed: ((message: OutboundMessage) => void) | undefined;
 
   constructor(
     private readonly config: AgoraRtmConfig,
@@ -111,6 +115,20 @@ export class AgoraRtmAdapter implements MessagingAdapter {
 
   history(query: HistoryQuery): Promise<OutboundMessage[]> {
     return this.call('history', query);
+  }
+
+  /**
+   * Starts the relay of the configured channels (the worker subscribes them, now and after every
+   * restart) and answers what it subscribed; `listener` gets each message an app published there.
+   */
+  /** Whether channels are configured to relay. */
+  get relays(): boolean {
+    return (this.config.relayChannels?.length ?? 0) > 0;
+  }
+
+  relay(listener: (message: OutboundMessage) => void): Promise<RelayStatus> {
+    this.relayed = listener;
+    return this.call('relayStatus');
   }
 
   /**
@@ -204,6 +222,7 @@ export class AgoraRtmAdapter implements MessagingAdapter {
     const workerData: AgoraRtmWorkerData = { appId, userId, token, timeoutMs };
     if (clientModule !== undefined) workerData.clientModule = clientModule;
     if (migrationCallsPerSecond !== undefined) workerData.migrationCallsPerSecond = migrationCallsPerSecond;
+    if (this.config.relayChannels !== undefined && this.config.relayChannels.length > 0) workerData.relayChannels = [...this.config.relayChannels];
     // stdout/stderr: true keeps whatever the worker prints off this process's stdout.
     const worker = new Worker(WORKER_URL, { workerData, stdout: true, stderr: true });
     const handle: WorkerHandle = {
@@ -250,6 +269,10 @@ export class AgoraRtmAdapter implements MessagingAdapter {
           if (pending !== undefined) this.post(handle, request, pending);
         }
         handle.queued = [];
+        return;
+      }
+      case 'relayed': {
+        this.relayed?.(message.message);
         return;
       }
       case 'log': {

@@ -10,6 +10,7 @@ import type { IAgoraRTM } from 'agora-rtm-sdk';
 import { toAdapterError } from '../adapter-error.js';
 import { captureConsole, rateLimited } from './log-capture.js';
 import type { RtmClientModule, RtmClientPort } from './rtm-client-port.js';
+import { RtmChannelRelay } from './rtm-channel-relay.js';
 import { RtmMessaging } from './rtm-messaging.js';
 import { RtmMigration } from './rtm-migration.js';
 import { StaticTokenProvider } from './token-provider.js';
@@ -81,6 +82,12 @@ const messaging = new RtmMessaging(client, new StaticTokenProvider(data.token), 
 // One client per process: the migration shares the live login (and its limits, see rtm-migration.ts).
 const migrationOptions = data.migrationCallsPerSecond === undefined ? {} : { callsPerSecond: data.migrationCallsPerSecond };
 const migration = new RtmMigration(client, messaging.session, migrationOptions);
+const relay = new RtmChannelRelay(client, messaging.session, {
+  ownUserId: data.userId, channels: data.relayChannels ?? [], log: adapterLog,
+  onMessage: (message) => post({ type: 'relayed', message }),
+});
+// Subscribed now, not at a first call: the relay listens whether or not anything is sent.
+const relaying = (data.relayChannels ?? []).length > 0 ? relay.subscribeAll() : undefined;
 
 function dispatch(request: WorkerRequest): Promise<WorkerOps[WorkerOp]['result']> {
   switch (request.op) {
@@ -92,6 +99,8 @@ function dispatch(request: WorkerRequest): Promise<WorkerOps[WorkerOp]['result']
       return messaging.history(...request.args);
     case 'health':
       return messaging.health();
+    case 'relayStatus':
+      return (relaying ?? Promise.resolve()).then(() => relay.status());
     case 'close':
       return messaging.close();
     case 'migrationImport':

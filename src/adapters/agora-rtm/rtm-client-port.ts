@@ -7,7 +7,7 @@ import type { RTMClient, RTMHistory, RTMStorage } from 'agora-rtm-sdk';
  */
 export type RtmClientPort = Pick<
   RTMClient,
-  'login' | 'logout' | 'publish' | 'renewToken' | 'addEventListener'
+  'login' | 'logout' | 'publish' | 'renewToken' | 'addEventListener' | 'subscribe' | 'unsubscribe'
 > & {
   history: Pick<RTMHistory, 'getMessages'>;
   /** User and channel metadata: where a migration puts everything that is not a message. */

@@ -3,6 +3,7 @@ import type { GroupRecord, Member, Page, UserData } from '../../domain/migration
 import type { AdapterFailure } from '../adapter-error.js';
 import type { AdapterHealth } from '../messaging-adapter.js';
 import type { ImportResult } from '../migration-side.js';
+import type { RelayStatus } from './rtm-channel-relay.js';
 
 /** What the main thread hands the worker at spawn (`workerData`). Holds the token: never log it. */
 export interface AgoraRtmWorkerData {
@@ -14,6 +15,8 @@ export interface AgoraRtmWorkerData {
   clientModule?: string;
   /** Calls per second the migration makes on this client at most; the SDK's 20 when unset. */
   migrationCallsPerSecond?: number;
+  /** Group channels whose client-published messages are relayed to the bridge (subscribed at start). */
+  relayChannels?: string[];
 }
 
 /** Every operation the worker answers, with its arguments and result. */
@@ -22,6 +25,7 @@ export interface WorkerOps {
   sendToChannel: { args: [message: OutboundMessage]; result: void };
   history: { args: [query: HistoryQuery]; result: OutboundMessage[] };
   health: { args: []; result: AdapterHealth };
+  relayStatus: { args: []; result: RelayStatus };
   close: { args: []; result: void };
   migrationImport: { args: [conversation: Conversation, messages: OutboundMessage[]]; result: ImportResult };
   migrationHistory: {
@@ -72,4 +76,10 @@ export interface WorkerReady {
   type: 'ready';
 }
 
-export type WorkerToMain = WorkerReady | WorkerResponse | WorkerLog;
+/** A message a client app published in a relayed channel, for the bridge. */
+export interface WorkerRelayed {
+  type: 'relayed';
+  message: OutboundMessage;
+}
+
+export type WorkerToMain = WorkerReady | WorkerResponse | WorkerLog | WorkerRelayed;
