@@ -17,8 +17,8 @@ import { killAll } from './support/processes.js';
 import { startRedis, type BenchRedis } from './support/redis.js';
 import { fixed, table } from './support/table.js';
 
-export type PathMode = 'bare' | 'embedded' | 'redis';
-export const PATH_MODES: readonly PathMode[] = ['bare', 'embedded', 'redis'];
+export type PathMode = 'bare' | 'embedded' | 'unmetered' | 'redis';
+export const PATH_MODES: readonly PathMode[] = ['bare', 'unmetered', 'embedded', 'redis'];
 
 export interface PathBenchOptions {
   messages: number;
@@ -82,6 +82,7 @@ async function runOne(mode: PathMode, messages: number): Promise<PathRow> {
     if (mode === 'redis') redis = await startRedis();
     const env: Record<string, string> = { CUTOVER_LOG_LEVEL: 'warn', CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`, CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}` };
     if (redis) env.CUTOVER_REDIS_URL = redis.url;
+    if (mode === 'unmetered') env.CUTOVER_METERING = 'false';
     cutover = await createCutover(loadConfig({ env }), { logger: createLogger('warn') });
     await cutover.start();
     await admin(cutover, 'stage', { stage: 'shadow' });
@@ -137,13 +138,21 @@ async function admin(cutover: Cutover, path: string, body: unknown): Promise<voi
 
 export function formatSendPathReport(rows: readonly PathRow[]): string {
   const header = ['send path (in process)', 'messages', 'cpu µs/msg', 'wall µs/msg', 'redis cpu µs/msg'];
-  const names: Record<PathMode, string> = { bare: 'bare: one memory side write', embedded: 'embedded (memory outbox)', redis: 'redis outbox' };
+  const names: Record<PathMode, string> = {
+    bare: 'bare: one memory side write', unmetered: 'embedded, metering off', embedded: 'embedded (memory outbox)', redis: 'redis outbox',
+  };
   const body = rows.map((r) => [
     names[r.mode], r.messages.toLocaleString('en-US'),
     fixed(r.cpuUsPerMsg, 1), fixed(r.wallUsPerMsg, 1), r.redisCpuUsPerMsg === undefined ? '' : fixed(r.redisCpuUsPerMsg, 1),
   ]);
+  const off = rows.find((r) => r.mode === 'unmetered');
+  const on = rows.find((r) => r.mode === 'embedded');
+  const metering = off && on
+    ? [`      metering (usage and SLA, docs/cost.md): ${fixed(on.cpuUsPerMsg - off.cpuUsPerMsg, 2)} µs/msg, ${fixed((100 * (on.cpuUsPerMsg - off.cpuUsPerMsg)) / off.cpuUsPerMsg, 1)} % of the send path's CPU (target ≤ 2 %; embedded on against off, same run)`]
+    : [];
   return [
     table([header, ...body]),
+    ...metering,
     '',
     '      Cutover, each message: route, outbox append, primary write, commit, and the secondary written by the outbox',
     '      workers (the wall time runs until the outbox owes nothing); bare: the message built and written to one side;',

@@ -13,8 +13,8 @@ import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type C
 import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
 import { fixed, table, verdict } from './support/table.js';
 
-export type Scenario = 'bare' | 'embedded' | 'redis' | 'cluster';
-export const SCENARIOS: readonly Scenario[] = ['bare', 'embedded', 'redis', 'cluster'];
+export type Scenario = 'bare' | 'embedded' | 'unmetered' | 'redis' | 'cluster';
+export const SCENARIOS: readonly Scenario[] = ['bare', 'embedded', 'unmetered', 'redis', 'cluster'];
 
 export interface SendBenchOptions {
   connections: number;
@@ -61,11 +61,12 @@ function cpuMeter(pids: ReadonlyArray<number | undefined>): { start(): void; end
 }
 
 /** The issue's targets: throughput as a share of bare, and the p99 Cutover may add. */
-export const TARGETS = { embeddedShare: 0.8, redisShare: 0.5, p99AddedMs: 2 } as const;
+export const TARGETS = { embeddedShare: 0.8, redisShare: 0.5, p99AddedMs: 2, meteringAdded: 0.02 } as const;
 
 const LABELS: Record<Scenario, string> = {
   bare: 'bare fastify + MemoryAdapter',
   embedded: 'cutover embedded (memory)',
+  unmetered: 'cutover embedded, metering off',
   redis: 'cutover + redis outbox',
   cluster: 'cutover + redis cluster (3 masters)',
 };
@@ -163,6 +164,7 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
     CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}`,
   };
   if (redis) env.CUTOVER_REDIS_URL = redis.url;
+  if (scenario === 'unmetered') env.CUTOVER_METERING = 'false';
   if (cluster) env.CUTOVER_REDIS_SHARDS = String(options.clusterShards);
   const child = spawnChild({ name: `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, 'dist/src/server.js')), env: cleanEnv(env) });
   try {
@@ -401,7 +403,7 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement): st
     if (vs.length === 0) {
       lines.push(`n/a   ${label}: targets need the bare baseline in the same run (add bare to --only)`);
     } else {
-      const target = scenario === 'embedded' ? TARGETS.embeddedShare : TARGETS.redisShare;
+      const target = scenario === 'embedded' || scenario === 'unmetered' ? TARGETS.embeddedShare : TARGETS.redisShare;
       const share = median(vs.map((v) => v.share));
       const added = median(vs.map((v) => v.p99AddedMs));
       const each = (values: number[], unit: string): string => values.map((v) => `${fixed(v, 1)}${unit}`).join(', ');
@@ -411,7 +413,20 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement): st
     const rolledBack = own.find((r) => r.notes.some((n) => n.startsWith('WARNING')));
     for (const note of (rolledBack ?? own[own.length - 1]!).notes) lines.push(`      ${note}`);
   }
+  lines.push(...meteringVerdict(rows));
   return lines.join('\n');
+}
+
+/** What metering adds: embedded's gateway CPU per request against the same server with it off, per round. */
+function meteringVerdict(rows: readonly SendRow[]): string[] {
+  const added: number[] = [];
+  for (const on of rows.filter((r) => r.scenario === 'embedded')) {
+    const off = rows.find((r) => r.scenario === 'unmetered' && r.round === on.round);
+    if (off && off.serverCpuUs > 0) added.push((on.serverCpuUs - off.serverCpuUs) / off.serverCpuUs);
+  }
+  if (added.length === 0) return [];
+  const share = median(added);
+  return [`${verdict(share <= TARGETS.meteringAdded)}  metering: embedded uses ${fixed(share * 100, 1)} % more gateway CPU per request than with metering off, median of ${added.length} round(s) (target ≤ ${TARGETS.meteringAdded * 100} %; rounds: ${added.map((a) => `${fixed(a * 100, 1)} %`).join(', ')})`];
 }
 
 function sum(rows: readonly SendRow[], key: 'errors' | 'timeouts' | 'non2xx'): number {

@@ -34,6 +34,10 @@ import { TrafficRecorder } from './services/traffic-recorder.js';
 import { OutboxWorker } from './services/outbox-worker.js';
 import { AgoraRtmAdapter } from './adapters/agora-rtm/agora-rtm-adapter.js';
 import { BridgeIntake } from './services/bridge-intake.js';
+import { UsageMeter } from './services/usage-meter.js';
+import type { UsageStore } from './services/ports/usage-store.js';
+import { MemoryUsageStore } from './infra/memory/memory-usage-store.js';
+import { RedisUsageStore } from './infra/redis/redis-usage-store.js';
 import type { ReplayGuard } from './services/ports/replay-guard.js';
 import { MemoryReplayGuard } from './infra/memory/memory-replay-guard.js';
 import { RedisReplayGuard } from './infra/redis/redis-replay-guard.js';
@@ -84,6 +88,7 @@ export interface CreateOptions {
 }
 
 const COUNTS_EVERY_MS = 1_000;
+const USAGE_REPORT_EVERY_MS = 60_000;
 /** Every 5 s: well inside the mark's 15 s life (shard-record.ts). */
 const MARK_EVERY_TICKS = 5;
 
@@ -102,6 +107,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   let windows: TrafficWindows;
   let migrationStore: MigrationStore;
   let replayGuard: ReplayGuard;
+  let usageStore: UsageStore;
   if (config.redis.url) {
     const redis = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'commands' });
     const subscriber = connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs, logger, role: 'subscriber' });
@@ -117,6 +123,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     windows = new RedisTrafficWindows(redis, keys, config.redis.shards, murmurShard(instanceId, config.redis.shards));
     migrationStore = new RedisMigrationStore(redis, keys);
     replayGuard = new RedisReplayGuard(redis, keys);
+    usageStore = new RedisUsageStore(redis, keys);
     const shardRecord = new ShardRecord(redis, keys);
     initOutbox = async () => {
       await whenReady(redis, 2_000);
@@ -132,6 +139,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     stateStore = new MemoryStateStore(config.state.auditMaxLen);
     migrationStore = new MemoryMigrationStore();
     replayGuard = new MemoryReplayGuard();
+    usageStore = new MemoryUsageStore();
     outbox = new MemoryOutbox({
       dedupeWindowMs: config.outbox.dedupeWindowMs, inflightGraceMs: config.outbox.inflightGraceMs, deadLetterMaxLen: config.outbox.deadLetterMaxLen,
       leaseMs: config.outbox.leaseTimeoutMs, maxIds: config.outbox.memoryMaxIds, onFenced: (op, count) => metrics.outboxFence(op, count),
@@ -167,9 +175,10 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   const rawSides = { old: createAdapter(config.sides.old, logger, options.seams), new: createAdapter(config.sides.new, logger, options.seams) };
+  const usage = new UsageMeter({ store: usageStore, prices: config.billing, slas: config.sla, logger });
   const sides = {
-    old: new InstrumentedAdapter('old', rawSides.old, telemetry),
-    new: new InstrumentedAdapter('new', rawSides.new, telemetry),
+    old: new InstrumentedAdapter('old', rawSides.old, telemetry, config.metering.enabled ? usage : undefined),
+    new: new InstrumentedAdapter('new', rawSides.new, telemetry, config.metering.enabled ? usage : undefined),
   };
 
   stateView.onChange((state, previous) => {
@@ -234,7 +243,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
 
   const services: AppServices = {
     config, instanceId, logger, metrics, stateView, stateStore, router, sendMessage, readHistory, control, outbox, sides, auth, readiness, guard, migration,
-    bridge, replayGuard,
+    bridge, replayGuard, usage,
     memorySide: (side) => (rawSides[side] instanceof MemoryAdapter ? rawSides[side] : undefined),
   };
 
@@ -253,6 +262,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const connections = new ConnectionDrain(app.server);
 
   let countsTimer: NodeJS.Timeout | undefined;
+  let usageTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   const publishCounts = async (): Promise<void> => {
     try {
@@ -280,6 +290,14 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     // Before the flags: owed writes drain and the guard watches whatever Unleash does.
     for (const side of SIDES) workers[side].start();
     recorder.start();
+    usage.start();
+    // The projection reads a month of hours from Redis: once a minute, and only where a side has a price.
+    if (config.billing.old || config.billing.new || config.sla.old || config.sla.new) {
+      const refresh = (): void => void usage.report().then((report) => metrics.usageReport(report), () => undefined);
+      usageTimer = setInterval(refresh, USAGE_REPORT_EVERY_MS);
+      usageTimer.unref();
+      refresh();
+    }
     if (config.guard.enabled) guard.start();
     migrationRunner.start();
     await verifiedUsers?.start();
@@ -313,9 +331,11 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     // Also without a drain period: a response finishing now must not leave its connection open.
     beginDrain(0);
     clearInterval(countsTimer);
+    clearInterval(usageTimer);
     guard.stop();
     await app.close();
     await recorder.stop().catch(() => undefined);
+    await usage.stop().catch(() => undefined);
     // The last requests' commits first, so the workers' last pass writes their secondaries.
     await migrationRunner.stop();
     verifiedUsers?.stop();

@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import type { UsageReport } from '../services/usage-meter.js';
 import type {
   AuditEntrySchema, ChangeReply as ChangeReplySchema, DeadLetterSchema, OutboxCountsSchema, RolloutStateSchema, RouteInfo as RouteInfoSchema, StageName,
 } from '../http/schemas.js';
@@ -120,6 +121,10 @@ export class AdminClient {
 
   outbox(deadLetters: number, signal?: AbortSignal): Promise<OutboxStatus> {
     return this.call('GET', `/admin/outbox?deadLetters=${deadLetters}`, { needs: 'viewer', signal });
+  }
+
+  usage(): Promise<UsageReport> {
+    return this.call('GET', '/admin/usage', { needs: 'viewer' });
   }
 
   redrive(side: 'old' | 'new', limit: number, reason: string): Promise<{ side: string; redriven: number }> {

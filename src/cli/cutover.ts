@@ -5,6 +5,8 @@ import { CliError } from './admin-client.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerOutboxCommand } from './commands/outbox.js';
+import { registerCostCommand } from './commands/cost.js';
+import { registerSlaCommand } from './commands/sla.js';
 import { registerReshardCommand } from './commands/reshard.js';
 import { registerResumeCommand } from './commands/resume.js';
 import { registerRollbackCommand } from './commands/rollback.js';
@@ -77,6 +79,8 @@ ${examples(
   registerResumeCommand(program, io);
   registerHistoryCommand(program, io);
   registerOutboxCommand(program, io);
+  registerCostCommand(program, io);
+  registerSlaCommand(program, io);
   registerRouteCommand(program, io);
   registerMigrateCommand(program, io);
   registerReshardCommand(program, io);

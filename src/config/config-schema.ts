@@ -46,6 +46,31 @@ export const SIDE_SCHEMAS = { memory: MemorySide, 'http-legacy': HttpLegacySide,
 
 export const SideConfigSchema = Type.Union([MemorySide, HttpLegacySide, AgoraRtmSide]);
 
+/** What a side charges (docs/cost.md); the public RTM figures are an example in config/cutover.example.json. */
+const PriceTable = Type.Object(
+  {
+    unit: Type.Union([Type.Literal('message'), Type.Literal('rtm-1kb')], { description: 'message: one unit per message sent; rtm-1kb: 1 KB units, the send and each receive apart (Agora RTM)' }),
+    currency: Type.String({ minLength: 3, maxLength: 3, default: 'USD' }),
+    packageFee: Type.Number({ minimum: 0, default: 0, description: 'Monthly fee of the package' }),
+    includedUnits: Type.Integer({ minimum: 0, default: 0, description: 'Units the package includes each month' }),
+    overagePerUnit: Type.Number({ minimum: 0, default: 0, description: 'Price of each unit past the included ones' }),
+    budget: Type.Optional(Type.Number({ minimum: 0, description: 'Alert when the projected month-end bill passes this' })),
+    channelReceivers: Type.Integer({ minimum: 0, default: 1, description: 'Receivers a channel message is assumed to reach (rtm-1kb counts each receive): Cutover does not see who is subscribed' }),
+    note: Type.Optional(Type.String({ maxLength: 500, description: 'Where the figures come from (a contract, or that they are an example)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** A side's service level (docs/cost.md, "SLA and error budget"). */
+const SlaObjectiveSchema = Type.Object(
+  {
+    availability: Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'Percent of sends that must succeed in a month (timeouts, unavailability and 5xx fail; a 4xx is the caller\'s)' }),
+    latency: Duration('1s', 'A successful send slower than this counts against the latency objective'),
+    latencyPercent: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: 99, description: 'Percent of successful sends that must be within `latency`' }),
+  },
+  { additionalProperties: false },
+);
+
 /** The intake of one side's after-send webhook (docs/bridge.md): off without a secret. */
 const BridgeSide = (side: 'old' | 'new') => Type.Object(
   {
@@ -216,6 +241,18 @@ export const ConfigSchema = Type.Object(
           { additionalProperties: false, default: {} },
         ),
       },
+      { additionalProperties: false, default: {} },
+    ),
+    billing: Type.Object(
+      { old: Type.Optional(PriceTable), new: Type.Optional(PriceTable) },
+      { additionalProperties: false, default: {} },
+    ),
+    sla: Type.Object(
+      { old: Type.Optional(SlaObjectiveSchema), new: Type.Optional(SlaObjectiveSchema) },
+      { additionalProperties: false, default: {} },
+    ),
+    metering: Type.Object(
+      { enabled: Type.Boolean({ default: true, description: 'Count each side\'s usage and SLA from the sends (docs/cost.md); off: cutover cost and sla report nothing' }) },
       { additionalProperties: false, default: {} },
     ),
     bridge: Type.Object(

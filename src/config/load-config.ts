@@ -8,6 +8,7 @@ import { DEFAULT_GUARD_RULES, type GuardRules } from '../domain/guard/guard-rule
 import { checkPlan, type Plan } from '../domain/plan.js';
 import { parseDuration } from './duration.js';
 import type { Side } from '../domain/message.js';
+import type { SlaObjective } from '../domain/usage/sla.js';
 
 /** A config value the process cannot start with; the message names the key and what is allowed. */
 export class ConfigError extends Error {
@@ -47,6 +48,9 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; path: string; parse: En
   { env: 'CUTOVER_GUARD_WEBHOOKS', path: 'guard.webhooks', parse: 'json' },
   { env: 'CUTOVER_PLAN', path: 'plan', parse: 'json' },
   { env: 'CUTOVER_MIGRATE_REQUIRE_VERIFIED', path: 'migrate.requireVerified', parse: 'bool' },
+  { env: 'CUTOVER_BILLING', path: 'billing', parse: 'json' },
+  { env: 'CUTOVER_SLA', path: 'sla', parse: 'json' },
+  { env: 'CUTOVER_METERING', path: 'metering.enabled', parse: 'bool' },
   { env: 'CUTOVER_BRIDGE_OLD_SECRET', path: 'bridge.old.secret', parse: 'string' },
   { env: 'CUTOVER_BRIDGE_NEW_SECRET', path: 'bridge.new.secret', parse: 'string' },
   { env: 'CUTOVER_BRIDGE_REPLAY_WINDOW', path: 'bridge.replayWindow', parse: 'string' },
@@ -98,6 +102,11 @@ export interface Config {
    */
   api: { tokens: ApiTokenConfig[]; open: boolean };
   migrate: Omit<ConfigInput['migrate'], 'leaseTimeout'> & { leaseTimeoutMs: number };
+  /** What each side charges; a side without a price table is metered but not priced. */
+  billing: Partial<Record<Side, ConfigInput['billing']['old'] & object>>;
+  /** Each side's SLA, when one is set. */
+  sla: Partial<Record<Side, SlaObjective>>;
+  metering: { enabled: boolean };
   /** Webhook intake per side; a side without a secret takes no events. */
   bridge: { secrets: Partial<Record<Side, string>>; replayWindowMs: number };
 }
@@ -208,6 +217,12 @@ function resolve(input: ConfigInput): Config {
     admin: { tokens: input.admin.tokens },
     api: { tokens: input.api.tokens, open: !input.redis.url && input.api.tokens.length === 0 },
     migrate: { ...input.migrate, leaseTimeoutMs: ms('migrate.leaseTimeout', input.migrate.leaseTimeout) },
+    billing: { ...(input.billing.old && { old: input.billing.old }), ...(input.billing.new && { new: input.billing.new }) },
+    metering: input.metering,
+    sla: Object.fromEntries((['old', 'new'] as const).flatMap((side) => {
+      const sla = input.sla[side];
+      return sla ? [[side, { availability: sla.availability, latencyMs: ms(`sla.${side}.latency`, sla.latency), latencyPercent: sla.latencyPercent }]] : [];
+    })),
     bridge: {
       secrets: { ...(input.bridge.old.secret && { old: input.bridge.old.secret }), ...(input.bridge.new.secret && { new: input.bridge.new.secret }) },
       replayWindowMs: ms('bridge.replayWindow', input.bridge.replayWindow),

@@ -4,6 +4,7 @@ import type { Config } from '../config/load-config.js';
 import type { Side } from '../domain/message.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { BridgeIntake } from '../services/bridge-intake.js';
+import type { UsageMeter } from '../services/usage-meter.js';
 import type { Guard } from '../services/guard.js';
 import type { ReplayGuard } from '../services/ports/replay-guard.js';
 import type { MigrationControl } from '../services/migration/migration-control.js';
@@ -41,6 +42,7 @@ export interface AppServices {
   guard: Guard;
   migration: MigrationControl;
   bridge: BridgeIntake;
+  usage: UsageMeter;
   replayGuard: ReplayGuard;
   readiness(): Promise<ReadinessReport>;
   /** The memory adapter behind a side, when it is one (run-time fault injection for drills). */

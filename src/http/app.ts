@@ -10,6 +10,7 @@ import { messageRoutes } from './routes/messages.js';
 import { migrationRoutes } from './routes/migration.js';
 import { routeLookupRoutes } from './routes/route-lookup.js';
 import { statusRoutes } from './routes/status.js';
+import { usageRoutes } from './routes/usage.js';
 
 export interface AppOptions {
   services: AppServices;
@@ -50,6 +51,7 @@ export const cutoverApp: FastifyPluginAsyncTypebox<AppOptions> = async (app, { s
   await app.register(adminRoutes);
   await app.register(migrationRoutes);
   await app.register(statusRoutes);
+  await app.register(usageRoutes);
 
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 };

@@ -6,6 +6,7 @@ import { STAGES, type RolloutState } from '../domain/rollout-state.js';
 import type { GuardReport, RuleName, Verdict } from '../domain/guard/verdict.js';
 import { MISMATCH_KINDS, type ConsistencyMode, type MismatchKind } from '../domain/consistency.js';
 import type { BridgeResult, BridgeTelemetry } from '../services/ports/bridge-telemetry.js';
+import type { UsageReport } from '../services/usage-meter.js';
 import type { ConsistencyResult, ConsistencySkip } from '../services/ports/consistency-telemetry.js';
 import type { GuardTelemetry } from '../services/guard.js';
 import { itemsDone, itemsExpected, type JobMode, type JobProgress, type JobStatus } from '../domain/migration/job.js';
@@ -173,6 +174,48 @@ export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
   readonly unleashMirrors = new Counter({ name: 'cutover_unleash_mirror_total', help: 'Writes of the rollout percent into Unleash, by result (ok, failed)', labelNames: ['result'] as const, registers: [this.registry] });
 
   // --- Consistency checks (a sample of history reads compared with a second read; docs/consistency.md) ---
+  readonly costProjected = new Gauge({
+    name: 'cutover_cost_projected',
+    help: "A side's projected month-end bill at the current rate (fleet-wide usage, its price table's currency)",
+    labelNames: ['side', 'currency'] as const,
+    registers: [this.registry],
+  });
+  readonly costMonthToDate = new Gauge({
+    name: 'cutover_cost_month_to_date',
+    help: "A side's bill so far this month",
+    labelNames: ['side', 'currency'] as const,
+    registers: [this.registry],
+  });
+  readonly costBudget = new Gauge({
+    name: 'cutover_cost_budget',
+    help: "A side's monthly budget from its price table (billing.<side>.budget)",
+    labelNames: ['side', 'currency'] as const,
+    registers: [this.registry],
+  });
+  readonly slaObjective = new Gauge({
+    name: 'cutover_sla_objective_ratio',
+    help: "A side's availability objective (sla.<side>.availability / 100): the burn-rate alerts read it",
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+  readonly slaAvailability = new Gauge({
+    name: 'cutover_sla_availability_ratio',
+    help: "A side's measured availability this month, fleet-wide (successful / all sends, a 4xx not counted)",
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+  readonly slaBudgetLeft = new Gauge({
+    name: 'cutover_sla_error_budget_remaining_ratio',
+    help: "Share of this month's error budget left, fleet-wide (negative once spent)",
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
+  readonly usageUnits = new Gauge({
+    name: 'cutover_usage_units',
+    help: "Units a side billed this month, fleet-wide, in its billing unit",
+    labelNames: ['side', 'unit'] as const,
+    registers: [this.registry],
+  });
   readonly bridgeMessages = new Counter({
     name: 'cutover_bridge_messages_total',
     help: 'Messages clients sent through one side\'s SDK, by the side (from) and result (bridged: queued for the other side; duplicate: its id was taken before; not_needed)',
@@ -361,6 +404,23 @@ export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
 
   rollbackSeen(trigger: 'manual' | 'auto'): void {
     this.rollbacks.inc({ trigger });
+  }
+
+  usageReport(report: UsageReport): void {
+    for (const side of SIDES) {
+      const s = report.sides[side];
+      this.usageUnits.set({ side, unit: s.price?.unit ?? 'message' }, s.units);
+      if (s.sla) {
+        this.slaObjective.set({ side }, s.sla.objective.availability / 100);
+        this.slaAvailability.set({ side }, s.sla.availability ?? 1);
+        this.slaBudgetLeft.set({ side }, s.sla.errorBudget.leftShare ?? 1);
+      }
+      if (!s.price || !s.projection) continue;
+      const labels = { side, currency: s.price.currency };
+      this.costProjected.set(labels, s.projection.monthEnd.total);
+      this.costMonthToDate.set(labels, s.projection.monthToDate.total);
+      if (s.price.budget !== undefined) this.costBudget.set(labels, s.price.budget);
+    }
   }
 
   bridged(from: Side, result: BridgeResult): void {

@@ -1,4 +1,4 @@
-import { toAdapterError, type AdapterError } from '../adapters/adapter-error.js';
+import { toAdapterError, type AdapterError, type AdapterFailure } from '../adapters/adapter-error.js';
 import { deliver, type AdapterHealth, type MessagingAdapter } from '../adapters/messaging-adapter.js';
 import type { HistoryQuery, OutboundMessage, Side } from '../domain/message.js';
 import type { AdapterOp, Telemetry } from './ports/telemetry.js';
@@ -7,7 +7,13 @@ import type { AdapterOp, Telemetry } from './ports/telemetry.js';
 export class InstrumentedAdapter implements MessagingAdapter {
   readonly kind: string;
 
-  constructor(readonly side: Side, readonly inner: MessagingAdapter, private readonly telemetry: Telemetry) {
+  constructor(
+    readonly side: Side,
+    readonly inner: MessagingAdapter,
+    private readonly telemetry: Telemetry,
+    /** Told of every send, for usage and SLA metering (in memory: no I/O here). */
+    private readonly metered?: { delivered(side: Side, message: OutboundMessage, seconds: number): void; failed(side: Side, failure: AdapterFailure): void },
+  ) {
     this.kind = inner.kind;
   }
 
@@ -28,7 +34,9 @@ export class InstrumentedAdapter implements MessagingAdapter {
     } catch (err) {
       throw this.failed('send', started, err);
     }
-    this.telemetry.adapterCall(this.side, 'send', 'ok', (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    this.telemetry.adapterCall(this.side, 'send', 'ok', seconds);
+    this.metered?.delivered(this.side, message, seconds);
   }
 
   async history(query: HistoryQuery): Promise<OutboundMessage[]> {
@@ -59,6 +67,7 @@ export class InstrumentedAdapter implements MessagingAdapter {
   private failed(op: AdapterOp, started: number, err: unknown): AdapterError {
     const error = toAdapterError(err);
     this.telemetry.adapterCall(this.side, op, error.failure, (performance.now() - started) / 1000);
+    if (op === 'send') this.metered?.failed(this.side, error.failure);
     return error;
   }
 }

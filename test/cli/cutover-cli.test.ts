@@ -17,7 +17,7 @@ const VIEWER_TOKEN = 'cli-viewer-token-0123456789';
 const SERVICE_TOKEN = 'cli-service-token-0123456789';
 const PLAN = { plan: { steps: [{ percent: 1, bake: '1s' }, { percent: 5, bake: '1h' }, { percent: 100, bake: '0s' }] } };
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
-const COMMANDS = ['status', 'watch', 'stage', 'step', 'set', 'rollback', 'resume', 'history', 'outbox', 'route', 'migrate'];
+const COMMANDS = ['status', 'watch', 'stage', 'step', 'set', 'rollback', 'resume', 'history', 'outbox', 'cost', 'sla', 'route', 'migrate'];
 const MIGRATE_COMMANDS = ['plan', 'start', 'status', 'pause', 'resume', 'verify', 'report'];
 
 interface Run {
@@ -109,6 +109,8 @@ describe('cutover CLI against a gateway process on real Redis', () => {
       CUTOVER_CONFIG: configFile,
       CUTOVER_ADMIN_TOKENS: `ops:operator:${OPERATOR_TOKEN},vic:viewer:${VIEWER_TOKEN}`,
       CUTOVER_API_TOKENS: `app:${SERVICE_TOKEN}`,
+      CUTOVER_BILLING: JSON.stringify({ new: { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, budget: 600 } }),
+      CUTOVER_SLA: JSON.stringify({ old: { availability: 99.9, latency: '500ms' } }),
     });
   });
 
@@ -262,6 +264,46 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     const next = await cutover(['history', '--limit', '1', '--before', before, '--json']);
     const entries = (JSON.parse(next.stdout) as { entries: Array<{ action: string; reason?: string }> }).entries;
     assert.deepEqual(entries.map((e) => e.action), ['set-percent']);
+  });
+
+  test('cost shows each side\'s month in its unit and the projected bill; --json gives the API reply', async () => {
+    const run = await cutover(['cost'], { CUTOVER_TOKEN: VIEWER_TOKEN });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^side +messages +units +unit +units\/h now +users today +users month +stored$/m);
+    assert.match(run.stdout, /^new +[\d,]+ +[\d,]+ +rtm-1kb /m);
+    assert.match(run.stdout, /^old: no price table \(billing\.old in config\)/m);
+    assert.match(run.stdout, /^new: month to date 399\.00 USD; month end at the current rate [\d,.]+ USD \(budget 600\.00 USD/m);
+    assert.match(run.stdout, /^ +50 % on new +off +[\d,.]+ USD$/m);
+    const json = JSON.parse((await cutover(['cost', '--json'])).stdout) as { month: string; sides: { new: { price: { unit: string }; projection: { steps: unknown[] } } } };
+    assert.match(json.month, /^\d{4}-\d{2}$/);
+    assert.equal(json.sides.new.price.unit, 'rtm-1kb');
+    assert.equal(json.sides.new.projection.steps.length, 6, '25, 50 and 100 %, dual-writing on and off');
+    const status = await cutover(['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^cost new +399\.00 USD so far, [\d,.]+ USD projected, budget 600\.00 USD/m);
+    assert.match(status.stdout, /^sla old +.* against 99\.9 %/m);
+  });
+
+  test('sla shows each side against its SLA, the budget left and the failures by class; --json gives the API reply', async () => {
+    const sent = await gateway.request('POST', '/v1/messages', { id: 'cli-sla-1', from: 'alice', to: { type: 'user', id: 'bob' }, payload: 'hi' });
+    assert.equal(sent.status, 201);
+    const readSla = async () => (JSON.parse((await cutover(['sla', '--json'])).stdout) as { sides: { old: { sla: { sends: number; objective: { availability: number } } | null }; new: { sla: null } } }).sides;
+    // The meter flushes every 5 s.
+    const deadline = Date.now() + 10_000;
+    let sides = await readSla();
+    while ((sides.old.sla?.sends ?? 0) === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      sides = await readSla();
+    }
+    assert.equal(sides.old.sla?.objective.availability, 99.9);
+    assert.ok((sides.old.sla?.sends ?? 0) >= 1, 'the send is counted');
+    assert.equal(sides.new.sla, null);
+    const run = await cutover(['sla']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^side +objective +measured +met +budget left +downtime +latency ≤ objective$/m);
+    assert.match(run.stdout, /^old +99\.9 % +100\.000 % +yes +100\.0 % /m);
+    assert.match(run.stdout, /^new +none \(sla\.new\)/m);
+    assert.match(run.stdout, /^old: \d+ sends, 0 failed \(timeout 0, unavailable 0, vendor error 0\)/m);
   });
 
   test('outbox shows what each side is owed; --json gives the API reply', async () => {

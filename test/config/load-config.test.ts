@@ -183,3 +183,32 @@ test('the server exits with 78 naming the key and not the secret: a too-short to
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CUTOVER_')));
 }
+
+test('the example config loads, its price tables included (the RTM one marked as an example)', () => {
+  const config = loadConfig({ file: 'config/cutover.example.json', env: { CUTOVER_API_TOKENS: 'backend:abcdefghijklmnopqrst' } });
+  assert.equal(config.billing.new?.unit, 'rtm-1kb');
+  assert.match(config.billing.new?.note ?? '', /^EXAMPLE ONLY/);
+});
+
+test('a malformed price table stops the boot naming the key: a negative price, an unknown unit, an unknown field', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ new: { unit: 'rtm-1kb', overagePerUnit: -1 } }, /"billing.new.overagePerUnit"/],
+    [{ old: { unit: 'per-hug' } }, /"billing.old.unit"/],
+    [{ old: { unit: 'message', packageFee: 10, discount: 5 } }, /"billing.old.discount"|billing.old.*discount/],
+  ];
+  for (const [billing, message] of cases) {
+    assert.throws(() => loadConfig({ env: { CUTOVER_BILLING: JSON.stringify(billing) } }), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(billing));
+  }
+});
+
+test('an SLA above 100 %, or with a latency that is no duration, stops the boot naming the key', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ new: { availability: 100.5 } }, /"sla.new.availability"/],
+    [{ old: { availability: 99.9, latency: 'fast' } }, /"sla.old.latency"/],
+    [{ old: { availability: 0 } }, /"sla.old.availability"/],
+  ];
+  for (const [sla, message] of cases) {
+    assert.throws(() => loadConfig({ env: { CUTOVER_SLA: JSON.stringify(sla) } }), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(sla));
+  }
+  assert.deepEqual(loadConfig({ env: { CUTOVER_SLA: JSON.stringify({ new: { availability: 99.95, latency: '300ms' } }) } }).sla, { new: { availability: 99.95, latencyMs: 300, latencyPercent: 99 } });
+});

@@ -363,6 +363,9 @@ test('every metric, label and label value the dashboard and the alerts use is ex
     'flags.mirror': { adminUrl: `http://127.0.0.1:${(unleash.address() as AddressInfo).port}`, adminToken: 'test-admin-token' },
     // Enough new-side sends to judge, so every guard rule reports its value and limit.
     'guard.minSamples': 10,
+    // A priced side with a budget, so the cost series exist.
+    'billing.new': { unit: 'rtm-1kb', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, budget: 500 },
+    'sla.old': { availability: 99.9 },
   });
 
   for (const url of ['/healthz', '/readyz']) {
@@ -1055,6 +1058,57 @@ test('alert rules and dashboard queries pass promtool; alerts link their runbook
       alert_rule_test: [
         at('4m', 'CutoverBridgeWebhooksRefused', []),
         at('20m', 'CutoverBridgeWebhooksRefused', [fire('CutoverBridgeWebhooksRefused', { ...job, side: 'old' })]),
+      ],
+    },
+    { // new's projection climbs past its budget at 20m; old stays under its own
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_cost_projected', 'gateway-1', 'side="new",currency="USD"'), values: '300+10x60' },
+        { series: gw('cutover_cost_budget', 'gateway-1', 'side="new",currency="USD"'), values: '500x60' },
+        { series: gw('cutover_cost_projected', 'gateway-1', 'side="old",currency="EUR"'), values: '100x60' },
+        { series: gw('cutover_cost_budget', 'gateway-1', 'side="old",currency="EUR"'), values: '200x60' },
+      ],
+      alert_rule_test: [
+        at('25m', 'CutoverCostOverBudget', []),
+        at('55m', 'CutoverCostOverBudget', [fire('CutoverCostOverBudget', { ...job, side: 'new', currency: 'USD' })]),
+      ],
+    },
+    { // new fails 9 % of sends from 10m on, against a 99.9 % objective: a fast burn
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="new",op="send",outcome="ok"'), values: '0+600x60' },
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="new",op="send",outcome="unavailable"'), values: '0x10 0+60x50' },
+        { series: gw('cutover_sla_objective_ratio', 'gateway-1', 'side="new"'), values: '0.999x60' },
+      ],
+      alert_rule_test: [
+        at('9m', 'CutoverErrorBudgetBurnFast', []),
+        at('30m', 'CutoverErrorBudgetBurnFast', [fire('CutoverErrorBudgetBurnFast', { ...job, side: 'new' })]),
+      ],
+    },
+    { // old: a 3-minute spike of failures is noise for both burn rates
+      interval: '1m',
+      input_series: [
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="old",op="send",outcome="ok"'), values: '0+600x90' },
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="old",op="send",outcome="timeout"'), values: '0x60 0+60x3 180x26' },
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="old",op="send",outcome="rejected"'), values: '0+300x90' },
+        { series: gw('cutover_sla_objective_ratio', 'gateway-1', 'side="old"'), values: '0.999x90' },
+      ],
+      alert_rule_test: [
+        at('64m', 'CutoverErrorBudgetBurnFast', []),
+        at('70m', 'CutoverErrorBudgetBurnFast', []),
+        at('90m', 'CutoverErrorBudgetBurnSlow', []),
+      ],
+    },
+    { // new fails 1 % of sends for 8 hours against 99.9 %: a slow burn (6×), not a fast one (14.4×)
+      interval: '5m',
+      input_series: [
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="new",op="send",outcome="ok"'), values: '0+4950x100' },
+        { series: gw('cutover_adapter_requests_total', 'gateway-1', 'side="new",op="send",outcome="vendor_error"'), values: '0+50x100' },
+        { series: gw('cutover_sla_objective_ratio', 'gateway-1', 'side="new"'), values: '0.999x100' },
+      ],
+      alert_rule_test: [
+        at('7h', 'CutoverErrorBudgetBurnSlow', [fire('CutoverErrorBudgetBurnSlow', { ...job, side: 'new' })]),
+        at('7h', 'CutoverErrorBudgetBurnFast', []),
       ],
     },
     { // an event loop blocked for 10 minutes; a failed Unleash mirror write

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { costRows } from '../cost-format.js';
 import { formatStatus } from '../format.js';
 import { addGatewayOptions, clientFrom, examples, print, type CliIo, type GatewayOptions } from './shared-options.js';
 
@@ -14,7 +15,8 @@ export function registerStatusCommand(program: Command, io: CliIo): void {
     ))
     .action(async (options: GatewayOptions) => {
       const client = clientFrom(options);
-      const status = await client.rollout();
-      print(io, options, status, (reply) => formatStatus(reply, { now: io.now(), url: client.url }));
+      // The usage report is a second call: a gateway that cannot answer it still shows the rollout.
+      const [status, usage] = await Promise.all([client.rollout(), client.usage().catch(() => undefined)]);
+      print(io, options, status, (reply) => formatStatus(reply, { now: io.now(), url: client.url, extraRows: usage ? costRows(usage) : [] }));
     });
 }

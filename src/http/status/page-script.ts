@@ -37,6 +37,8 @@ export const PAGE_SCRIPT = String.raw`
   function cls(el, name, on) { if (el) el.classList.toggle(name, !!on); }
 
   function int(n) { return n == null ? '—' : Math.round(n).toLocaleString('en-US'); }
+  function money(n) { return n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }); }
+  function pct(share) { return (share * 100).toFixed(3) + ' %'; }
   function fixed(n, digits) {
     var out = n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
     return /^-[0.,]+$/.test(out) ? out.slice(1) : out; // no "-0.00"
@@ -139,6 +141,13 @@ export const PAGE_SCRIPT = String.raw`
     cls($(side + '-outbox'), 'warn', s.outbox.deadLetters === 0 && s.outbox.retrying > 0);
     text(side + '-bridge', int(s.bridge.bridged) + ' · ' + ms(s.bridge.lag.p50Ms) + ' / ' + ms(s.bridge.lag.p99Ms) + ' · ' + int(s.bridge.rejected));
     cls($(side + '-bridge'), 'warn', s.bridge.rejected > 0);
+    var c = s.cost;
+    text(side + '-cost', c ? money(c.monthToDate) + ' · ' + money(c.projected) + ' · ' + (c.budget == null ? 'no budget' : money(c.budget)) + ' ' + c.currency : 'no price table');
+    cls($(side + '-cost'), 'bad', !!c && c.budget != null && c.projected > c.budget);
+    var q = s.sla;
+    text(side + '-sla', q ? pct(q.availability) + ' / ' + pct(q.objective) + ' · ' + (q.budgetLeft * 100).toFixed(1) + ' %' : 'no SLA');
+    cls($(side + '-sla'), 'bad', !!q && q.budgetLeft < 0);
+    cls($(side + '-sla'), 'warn', !!q && q.budgetLeft >= 0 && q.budgetLeft < 0.25);
 
     var points = spark[side];
     if (s.sendsPerSecond != null) points.push(s.sendsPerSecond);

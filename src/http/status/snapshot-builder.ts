@@ -28,6 +28,12 @@ export const STATUS_METRICS = {
   bridged: 'cutover_bridge_messages_total',
   bridgeLag: 'cutover_bridge_lag_seconds',
   bridgeRejected: 'cutover_bridge_rejected_total',
+  costProjected: 'cutover_cost_projected',
+  costMonthToDate: 'cutover_cost_month_to_date',
+  costBudget: 'cutover_cost_budget',
+  slaObjective: 'cutover_sla_objective_ratio',
+  slaAvailability: 'cutover_sla_availability_ratio',
+  slaBudgetLeft: 'cutover_sla_error_budget_remaining_ratio',
 } as const;
 
 const OUTCOMES = ['ok', 'timeout', 'unavailable', 'vendor_error', 'rejected'] as const;
@@ -209,7 +215,24 @@ export class StatusSnapshotBuilder {
         rejected: sum(metrics.get(STATUS_METRICS.bridgeRejected), { side }),
         lag: latency(buckets(metrics.get(STATUS_METRICS.bridgeLag) ?? [], { from: side })),
       },
+      cost: this.costStatus(side, metrics),
+      sla: this.slaStatus(side, metrics),
     };
+  }
+
+  private costStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['cost'] {
+    const projected = (metrics.get(STATUS_METRICS.costProjected) ?? []).find((s) => s.labels.side === side);
+    if (!projected) return null;
+    const currency = String(projected.labels.currency ?? '');
+    const of = (name: keyof typeof STATUS_METRICS) => (metrics.get(STATUS_METRICS[name]) ?? []).find((s) => s.labels.side === side)?.value;
+    return { currency, projected: projected.value, monthToDate: of('costMonthToDate') ?? 0, budget: of('costBudget') ?? null };
+  }
+
+  private slaStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['sla'] {
+    const of = (name: keyof typeof STATUS_METRICS) => (metrics.get(STATUS_METRICS[name]) ?? []).find((s) => s.labels.side === side)?.value;
+    const objective = of('slaObjective');
+    if (objective === undefined) return null;
+    return { objective, availability: of('slaAvailability') ?? 1, budgetLeft: of('slaBudgetLeft') ?? 1 };
   }
 
   private stateStatus(state: RolloutState, now: number): StateStatus {

@@ -45,6 +45,10 @@ export const SideStatusSchema = Type.Object({
     /** Client send to the other side holding it, since this instance started. */
     lag: Latency,
   }),
+  /** The month's bill from the price table (billing.<side>); null without one, or before the first minute's report. */
+  cost: Type.Union([Type.Object({ currency: Type.String(), monthToDate: Type.Number(), projected: Type.Number(), budget: MaybeNumber }), Type.Null()]),
+  /** This month against sla.<side>; null without one. */
+  sla: Type.Union([Type.Object({ objective: Type.Number(), availability: Type.Number(), budgetLeft: Type.Number() }), Type.Null()]),
 });
 
 const PlanStepSchema = Type.Object({ percent: Type.Number(), bakeMs: Type.Number() });

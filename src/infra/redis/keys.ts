@@ -43,6 +43,16 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:mig:${part}`;
   }
 
+  /** One hour of the fleet's usage per side (hours since the epoch, UTC; see RedisUsageStore). */
+  usageHour(hour: number): string {
+    return `cutover:{${this.migration}}:usage:h:${hour}`;
+  }
+
+  /** Distinct users of a side in a day (`2026-12-01`) or month (`2026-12`): a HyperLogLog. */
+  activeUsers(side: Side, period: string): string {
+    return `cutover:{${this.migration}}:usage:users:${side}:${period}`;
+  }
+
   /**
    * A webhook signature taken within the replay window. No hash tag: single-key commands only,
    * so a Cluster spreads them over every master.

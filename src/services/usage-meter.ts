@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import { SIDES, type OutboundMessage, type Side } from '../domain/message.js';
+import { billableUnits, type PriceTable } from '../domain/usage/billing.js';
+import { billAtStep, monthOf, projectSide, type SideProjection } from '../domain/usage/projection.js';
+import type { Bill } from '../domain/usage/billing.js';
+import type { AdapterFailure } from '../adapters/adapter-error.js';
+import { slaReport, type SlaObjective, type SlaReport } from '../domain/usage/sla.js';
+import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } from './ports/usage-store.js';
+
+/**
+ * What a side stores for a message, beyond the payload: its id, the two parties and the envelope
+ * around them (Cutover's RTM envelope is JSON of about this much). An estimate, within ~50 bytes.
+ */
+const ENVELOPE_BYTES = 80;
+const FLUSH_EVERY_MS = 5_000;
+/** The current rate is the average of the last hours (whole hours, and the current one so far). */
+const RATE_HOURS = 6;
+const HOUR_MS = 3_600_000;
+
+export interface UsageMeterOptions {
+  store: UsageStore;
+  prices: Partial<Record<Side, PriceTable>>;
+  /** Each side's SLA, when one is configured (sla.<side>). */
+  slas?: Partial<Record<Side, SlaObjective>>;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface SideUsageReport {
+  messages: number;
+  units: number;
+  bytes: number;
+  activeUsers: { today: number; month: number };
+  unitsPerHour: number;
+  price: PriceTable | null;
+  /** This month against the side's SLA; null without one. */
+  sla: SlaReport | null;
+  projection: (SideProjection & { steps: Array<{ percent: number; dualWriting: boolean; bill: Bill }> }) | null;
+}
+
+export interface UsageReport {
+  month: string;
+  at: string;
+  sides: Record<Side, SideUsageReport>;
+}
+
+/** Plan steps the projection prices (the issue's 25 %, 50 % and 100 % on new, with dual-writing on and off). */
+export const PROJECTED_STEPS = [25, 50, 100] as const;
+
+/**
+ * Meters what each side is given, in its billing unit, on the send path without a Redis call: a
+ * few increments in memory per delivered message, flushed to the fleet-wide store every few
+ * seconds with the users seen (distinct per flush). Reports the month so far and projects it.
+ */
+export class UsageMeter {
+  private readonly clock: () => number;
+  private pending = new Map<number, { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+  private readonly unitOf: Record<Side, PriceTable['unit']>;
+  private readonly receivers: Record<Side, number>;
+  private readonly slowerThanMs: Record<Side, number>;
+
+  constructor(private readonly options: UsageMeterOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.unitOf = { old: options.prices.old?.unit ?? 'message', new: options.prices.new?.unit ?? 'message' };
+    this.receivers = { old: options.prices.old?.channelReceivers ?? 1, new: options.prices.new?.channelReceivers ?? 1 };
+    this.slowerThanMs = { old: options.slas?.old?.latencyMs ?? Infinity, new: options.slas?.new?.latencyMs ?? Infinity };
+  }
+
+  private openHour(): { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> } {
+    const hour = Math.floor(this.clock() / HOUR_MS);
+    let open = this.pending.get(hour);
+    if (!open) this.pending.set(hour, (open = { sides: { old: emptyHour(), new: emptyHour() }, users: { old: new Set(), new: new Set() } }));
+    return open;
+  }
+
+  /** A send `side` failed, by class (its SLA counts all but `rejected`). */
+  failed(side: Side, failure: AdapterFailure): void {
+    this.openHour().sides[side].failures[failure]++;
+  }
+
+  /** A message `side` took (a primary or a secondary write), in `seconds`. */
+  delivered(side: Side, message: OutboundMessage, seconds = 0): void {
+    const open = this.openHour();
+    if (seconds * 1000 > this.slowerThanMs[side]) open.sides[side].slow++;
+    const bytes = Buffer.byteLength(message.payload) + ENVELOPE_BYTES;
+    const usage = open.sides[side];
+    usage.messages++;
+    usage.bytes += bytes;
+    usage.units += billableUnits(this.unitOf[side], bytes, message.to.type === 'user' ? 1 : this.receivers[side]);
+    const users = open.users[side];
+    users.add(message.from);
+    if (message.to.type === 'user') users.add(message.to.id);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Sends what was counted; on failure it is kept and sent with the next flush. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const taken = this.pending;
+    this.pending = new Map();
+    const batches: UsageBatch[] = [...taken].map(([hour, open]) => ({
+      hour, sides: open.sides, users: { old: [...open.users.old], new: [...open.users.new] },
+    }));
+    try {
+      await this.options.store.add(batches);
+      if (this.failing) this.options.logger.info('usage metering reaches its store again');
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.options.logger.warn({ err: { message: (err as Error).message } }, 'usage metering could not store its counts; keeping them for the next flush');
+      this.failing = true;
+      for (const [hour, open] of taken) this.merge(hour, open);
+    }
+  }
+
+  private merge(hour: number, open: { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> }): void {
+    const into = this.pending.get(hour);
+    if (!into) {
+      this.pending.set(hour, open);
+      return;
+    }
+    for (const side of SIDES) {
+      addHour(into.sides[side], open.sides[side]);
+      for (const user of open.users[side]) into.users[side].add(user);
+    }
+  }
+
+  /** The month so far, fleet-wide, and its projection per side (what `cutover cost` shows). */
+  async report(): Promise<UsageReport> {
+    const now = this.clock();
+    const { start, end } = monthOf(now);
+    const nowHour = Math.floor(now / HOUR_MS);
+    const hours = await this.options.store.hours(Math.floor(start / HOUR_MS), nowHour);
+    const iso = new Date(now).toISOString();
+    const sides = {} as Record<Side, SideUsageReport>;
+    for (const side of SIDES) {
+      const total = emptyHour();
+      let recentUnits = 0;
+      for (const [hour, usage] of hours) {
+        total.messages += usage[side].messages;
+        total.units += usage[side].units;
+        total.bytes += usage[side].bytes;
+        if (hour > nowHour - RATE_HOURS) recentUnits += usage[side].units;
+      }
+      const recentHours = Math.max(1 / 60, Math.min(RATE_HOURS - 1 + (now % HOUR_MS) / HOUR_MS, (now - start) / HOUR_MS));
+      const unitsPerHour = recentUnits / recentHours;
+      const active = await this.options.store.activeUsers(side, iso.slice(0, 10), iso.slice(0, 7));
+      const price = this.options.prices[side] ?? null;
+      const objective = this.options.slas?.[side];
+      const sla = objective
+        ? slaReport(objective, [...hours].map(([hour, usage]) => ({ hour, succeeded: usage[side].messages, failures: usage[side].failures, slow: usage[side].slow })))
+        : null;
+      // What this side would bill in a month carrying every message once, at the current rate.
+      const monthHours = (end - start) / HOUR_MS;
+      const allTraffic = this.allTrafficUnitsPerHour(hours, nowHour, recentHours) * monthHours;
+      sides[side] = {
+        messages: total.messages, units: total.units, bytes: total.bytes, activeUsers: { today: active.day, month: active.month }, unitsPerHour, price, sla,
+        projection: price && {
+          ...projectSide(price, { monthToDate: total.units, unitsPerHour }, now),
+          steps: PROJECTED_STEPS.flatMap((percent) => [true, false].map((dualWriting) => ({ percent, dualWriting, bill: billAtStep(price, this.inUnitsOf(side, allTraffic, hours), side, percent, dualWriting) }))),
+        },
+      };
+    }
+    return { month: iso.slice(0, 7), at: iso, sides };
+  }
+
+  /** Messages per hour the fleet sends (each once: the larger of the two sides' counts). */
+  private allTrafficUnitsPerHour(hours: Map<number, Record<Side, HourUsage>>, nowHour: number, recentHours: number): number {
+    let messages = 0;
+    for (const [hour, usage] of hours) if (hour > nowHour - RATE_HOURS) messages += Math.max(usage.old.messages, usage.new.messages);
+    return messages / recentHours;
+  }
+
+  /** Messages converted to `side`'s units at the month's average units per message there. */
+  private inUnitsOf(side: Side, messages: number, hours: Map<number, Record<Side, HourUsage>>): number {
+    let units = 0;
+    let count = 0;
+    for (const usage of hours.values()) {
+      units += usage[side].units;
+      count += usage[side].messages;
+    }
+    return messages * (count > 0 ? units / count : 1);
+  }
+}
