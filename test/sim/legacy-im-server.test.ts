@@ -6,25 +6,12 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { request } from 'undici';
 import { SimProcess, type SimProcessOptions } from '../support/sim-process.js';
+import { callJson } from '../support/json-call.js';
 
 const ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/sim/legacy-im-server.js');
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
-
-async function call(url: string, method: 'GET' | 'PUT' | 'POST', body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const response = await request(url, {
-    method,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-  });
-  const text = await response.body.text();
-  return { status: response.statusCode, body: text === '' ? undefined : JSON.parse(text) };
-}
+const call = callJson;
 
 function messageBody(from: string, to: string, sentAt: number): object {
   return { from, to: { type: 'user', id: to }, payload: 'hello', sentAt };

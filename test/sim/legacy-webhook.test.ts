@@ -5,10 +5,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
-import { request } from 'undici';
 import { buildLegacyImServer, type LegacyImServerOptions, type SimStats } from '../../src/sim/legacy-im-app.js';
 import { AfterSendWebhook, type MessageSentEvent, type WebhookSettings, type WebhookStats } from '../../src/sim/legacy-im-webhook.js';
 import { SimProcess } from '../support/sim-process.js';
+import { callJson } from '../support/json-call.js';
 
 const SECRET = 'whsec-test';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -77,15 +77,7 @@ async function startSim(t: TestContext, options: LegacyImServerOptions = {}): Pr
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-async function call(url: string, method: 'GET' | 'POST' | 'PUT', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const response = await request(url, {
-    method,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-  });
-  const text = await response.body.text();
-  return { status: response.statusCode, body: text === '' ? undefined : JSON.parse(text) };
-}
+const call = callJson;
 
 async function ok<T>(url: string, method: 'GET' | 'POST' | 'PUT', body?: unknown): Promise<T> {
   const reply = await call(url, method, body);

@@ -1,4 +1,5 @@
-import type { AdapterFailure } from '../../adapters/adapter-error.js';
+/** How a send failed, as the adapters class it (adapters/adapter-error.ts names the same four). */
+export type FailureClass = 'timeout' | 'unavailable' | 'vendor_error' | 'rejected';
 
 /** A side's contract: monthly availability (percent) and a latency objective. */
 export interface SlaObjective {
@@ -13,18 +14,18 @@ export interface SlaObjective {
 export interface HourSends {
   hour: number;
   succeeded: number;
-  failures: Record<AdapterFailure, number>;
+  failures: Record<FailureClass, number>;
   slow: number;
 }
 
 /** The failures a vendor answers for: not `rejected`, a definite 4xx, which is the caller's. */
-export const SLA_FAILURES: readonly AdapterFailure[] = ['timeout', 'unavailable', 'vendor_error'];
+export const SLA_FAILURES: readonly FailureClass[] = ['timeout', 'unavailable', 'vendor_error'];
 
 export interface SlaReport {
   objective: SlaObjective;
   sends: number;
   failed: number;
-  failedByClass: Record<AdapterFailure, number>;
+  failedByClass: Record<FailureClass, number>;
   /** Successful share of sends this month (0..1); null without sends. */
   availability: number | null;
   met: boolean;
@@ -41,13 +42,13 @@ export interface SlaReport {
 }
 
 export function slaReport(objective: SlaObjective, hours: readonly HourSends[]): SlaReport {
-  const failedByClass: Record<AdapterFailure, number> = { timeout: 0, unavailable: 0, vendor_error: 0, rejected: 0 };
+  const failedByClass: Record<FailureClass, number> = { timeout: 0, unavailable: 0, vendor_error: 0, rejected: 0 };
   let succeeded = 0;
   let slow = 0;
   let downtimeMinutes = 0;
   const perHour: SlaReport['worstHours'] = [];
   for (const hour of hours) {
-    for (const failure of Object.keys(failedByClass) as AdapterFailure[]) failedByClass[failure] += hour.failures[failure];
+    for (const failure of Object.keys(failedByClass) as FailureClass[]) failedByClass[failure] += hour.failures[failure];
     const failed = SLA_FAILURES.reduce((sum, f) => sum + hour.failures[f], 0);
     const sends = hour.succeeded + failed;
     succeeded += hour.succeeded;
