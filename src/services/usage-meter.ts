@@ -13,6 +13,11 @@ import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } 
  */
 const ENVELOPE_BYTES = 80;
 const FLUSH_EVERY_MS = 5_000;
+/**
+ * Users held per side and hour between flushes: while the store is away they pile up, so past
+ * this many the rest go uncounted (the active-user figures then read low) rather than memory growing.
+ */
+const MAX_PENDING_USERS = 200_000;
 /** The current rate is the average of the last hours (whole hours, and the current one so far). */
 const RATE_HOURS = 6;
 const HOUR_MS = 3_600_000;
@@ -90,6 +95,7 @@ export class UsageMeter {
     usage.bytes += bytes;
     usage.units += billableUnits(this.unitOf[side], bytes, message.to.type === 'user' ? 1 : this.receivers[side]);
     const users = open.users[side];
+    if (users.size >= MAX_PENDING_USERS) return;
     users.add(message.from);
     if (message.to.type === 'user') users.add(message.to.id);
   }
