@@ -153,9 +153,7 @@ export class UsageMeter {
       const total = emptyHour();
       let recentUnits = 0;
       for (const [hour, usage] of hours) {
-        total.messages += usage[side].messages;
-        total.units += usage[side].units;
-        total.bytes += usage[side].bytes;
+        addHour(total, usage[side]);
         if (hour > nowHour - RATE_HOURS) recentUnits += usage[side].units;
       }
       const recentHours = Math.max(1 / 60, Math.min(RATE_HOURS - 1 + (now % HOUR_MS) / HOUR_MS, (now - start) / HOUR_MS));

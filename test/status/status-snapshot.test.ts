@@ -216,3 +216,22 @@ test('the migration panel shows the fleet-wide job from the registry, a rate fro
   assert.equal(done?.status, 'done');
   assert.equal(done?.progress, 1);
 });
+
+test('the cost and SLA rows show a side\'s priced bill and its SLA from the fleet gauges, and null where nothing is configured', async (t) => {
+  const cutover = await buildCutover(t, {
+    'billing.new': { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, budget: 300 },
+    'sla.old': { availability: 99.9 },
+  });
+  // The gauges are set by the minute's usage report, which runs once at start.
+  await until(async () => (await snapshotOf(cutover)).sides.new.cost !== null, 5_000, 'the first usage report');
+  const snapshot = await snapshotOf(cutover);
+  assert.deepEqual(snapshot.sides.new.cost, { currency: 'USD', projected: 399, monthToDate: 399, budget: 300 }, 'the package alone is over this budget');
+  assert.equal(snapshot.sides.old.cost, null);
+  const sla = snapshot.sides.old.sla!;
+  assert.ok(Math.abs(sla.objective - 0.999) < 1e-12, String(sla.objective));
+  assert.deepEqual([sla.availability, sla.budgetLeft], [1, 1], 'no sends yet: nothing spent');
+  assert.equal(snapshot.sides.new.sla, null);
+  const page = await cutover.app.inject({ url: '/status' });
+  assert.match(page.body, /id="new-cost"/);
+  assert.match(page.body, /id="old-sla"/);
+});

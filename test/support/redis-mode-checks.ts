@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { sample, type Tally } from '../faults/support/accountant.js';
 import { runCli } from './cli-process.js';
 import type { GatewayProcess } from './gateway-process.js';
 import { driveToCanary, eventually, onBothSides, TOKEN, type Stack } from './stack.js';
@@ -51,4 +52,20 @@ export async function sharedStateChecks(
     }, 1_000, 'each gateway to route everyone to old');
   }
   t.diagnostic(`both gateways rolled back ${Date.now() - flipped} ms after break glass exited`);
+}
+
+/**
+ * What a master killed mid-load may cost, on any Redis deployment: nothing doubled, nothing
+ * reported failed yet stored, nothing left owed, and every 201 at least on its primary (what the
+ * dead master had not replicated may miss its secondary: README, "Redis persistence").
+ */
+export async function assertFailoverKeptPromises(tally: Tally, stack: Pick<Stack, 'old' | 'fresh'>): Promise<void> {
+  assert.ok(tally.promised > 200, `load reached the gateway (${tally.promised} promised)`);
+  assert.equal(tally.doubled, 0, `one payload under two ids: ${sample(tally.doubledMessages)}`);
+  assert.equal(tally.storedButFailed, 0, `reported failed yet stored: ${sample(tally.storedButFailedMessages)}`);
+  assert.equal(tally.stranded, 0, 'nothing left owed, unconfirmed or dead-lettered');
+  const [oldIds, newIds] = await Promise.all([stack.old.messageIds(), stack.fresh.messageIds()]);
+  const held = { old: new Set(oldIds), new: new Set(newIds) };
+  const notOnPrimary = tally.lostMessages.filter((m) => m.outcome === 'accepted' && !held[m.primary as 'old' | 'new'].has(m.promisedId!));
+  assert.equal(notOnPrimary.length, 0, `a 201 is at least on its primary: ${sample(notOnPrimary)}`);
 }

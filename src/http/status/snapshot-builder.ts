@@ -221,18 +221,18 @@ export class StatusSnapshotBuilder {
   }
 
   private costStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['cost'] {
-    const projected = (metrics.get(STATUS_METRICS.costProjected) ?? []).find((s) => s.labels.side === side);
+    const projected = sideSeries(metrics, 'costProjected', side);
     if (!projected) return null;
-    const currency = String(projected.labels.currency ?? '');
-    const of = (name: keyof typeof STATUS_METRICS) => (metrics.get(STATUS_METRICS[name]) ?? []).find((s) => s.labels.side === side)?.value;
-    return { currency, projected: projected.value, monthToDate: of('costMonthToDate') ?? 0, budget: of('costBudget') ?? null };
+    return {
+      currency: String(projected.labels.currency ?? ''), projected: projected.value,
+      monthToDate: sideSeries(metrics, 'costMonthToDate', side)?.value ?? 0, budget: sideSeries(metrics, 'costBudget', side)?.value ?? null,
+    };
   }
 
   private slaStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['sla'] {
-    const of = (name: keyof typeof STATUS_METRICS) => (metrics.get(STATUS_METRICS[name]) ?? []).find((s) => s.labels.side === side)?.value;
-    const objective = of('slaObjective');
+    const objective = sideSeries(metrics, 'slaObjective', side)?.value;
     if (objective === undefined) return null;
-    return { objective, availability: of('slaAvailability') ?? 1, budgetLeft: of('slaBudgetLeft') ?? 1 };
+    return { objective, availability: sideSeries(metrics, 'slaAvailability', side)?.value ?? 1, budgetLeft: sideSeries(metrics, 'slaBudgetLeft', side)?.value ?? 1 };
   }
 
   private stateStatus(state: RolloutState, now: number): StateStatus {
@@ -333,6 +333,11 @@ function matches(labels: Labels, match: Labels): boolean {
 }
 
 /** The `_bucket` series of a histogram for one label set, as cumulative buckets. */
+/** A per-side gauge's series for `side` (they carry one series per side). */
+function sideSeries(metrics: Map<string, Series[]>, name: keyof typeof STATUS_METRICS, side: Side): Series | undefined {
+  return metrics.get(STATUS_METRICS[name])?.find((s) => s.labels.side === side);
+}
+
 function buckets(series: Series[], match: Labels): Bucket[] {
   const byLe = new Map<number, number>();
   for (const s of series) {
