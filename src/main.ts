@@ -176,9 +176,10 @@ export async function createCutover(config: Config, options: CreateOptions = {})
 
   const rawSides = { old: createAdapter(config.sides.old, logger, options.seams), new: createAdapter(config.sides.new, logger, options.seams) };
   const usage = new UsageMeter({ store: usageStore, prices: config.billing, slas: config.sla, logger });
+  const metered = config.metering.enabled ? usage : undefined;
   const sides = {
-    old: new InstrumentedAdapter('old', rawSides.old, telemetry, config.metering.enabled ? usage : undefined),
-    new: new InstrumentedAdapter('new', rawSides.new, telemetry, config.metering.enabled ? usage : undefined),
+    old: new InstrumentedAdapter('old', rawSides.old, telemetry, metered),
+    new: new InstrumentedAdapter('new', rawSides.new, telemetry, metered),
   };
 
   stateView.onChange((state, previous) => {
@@ -208,14 +209,14 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   })])) as Record<Side, OutboxWorker>;
 
   const sendMessage = new SendMessage({
-    router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs,
+    router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs, online: metered,
   });
-  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake() });
+  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), online: metered });
   const consistency = new ConsistencyCheck({ sides, telemetry: metrics, logger, ...config.migrate.consistency });
   const readHistory = new ReadHistory({ router, sides, consistency });
   const migrationSides = { old: createMigrationSide(config.sides.old, rawSides.old), new: createMigrationSide(config.sides.new, rawSides.new) };
   const migrationRunner = new MigrationRunner({
-    store: migrationStore, source: migrationSides.old, target: migrationSides.new, owner: instanceId, logger, telemetry: metrics,
+    store: migrationStore, source: migrationSides.old, target: migrationSides.new, owner: instanceId, logger, telemetry: metrics, meter: metered,
     pageSize: config.migrate.pageSize, concurrency: config.migrate.concurrency, leaseMs: config.migrate.leaseTimeoutMs,
     oldReadsPerSecond: config.migrate.oldReadsPerSecond, newWritesPerSecond: config.migrate.newWritesPerSecond,
   });

@@ -42,6 +42,12 @@ export interface ImportResult {
   created: number;
   /** Messages it already held by id (a resumed page, or the dual-write period). */
   existing: number;
+  /**
+   * The bytes of each message the import published, where a side imports by publishing as live
+   * traffic does (Agora RTM: one per batch), which the side bills as messages; absent where an
+   * import only stores.
+   */
+  published?: number[];
 }
 
 /**

@@ -54,6 +54,8 @@ const PriceTable = Type.Object(
     packageFee: Type.Number({ minimum: 0, default: 0, description: 'Monthly fee of the package' }),
     includedUnits: Type.Integer({ minimum: 0, default: 0, description: 'Units the package includes each month' }),
     overagePerUnit: Type.Number({ minimum: 0, default: 0, description: 'Price of each unit past the included ones' }),
+    includedConcurrentUsers: Type.Optional(Type.Integer({ minimum: 0, description: 'Peak concurrent users the package includes each month (Agora RTM bills its PCU)' })),
+    overagePerConcurrentUser: Type.Optional(Type.Number({ minimum: 0, description: "Price of each concurrent user of the month's peak past the included ones; absent: concurrent users are not billed" })),
     budget: Type.Optional(Type.Number({ minimum: 0, description: 'Alert when the projected month-end bill passes this' })),
     channelReceivers: Type.Integer({ minimum: 0, default: 1, description: 'Receivers a channel message is assumed to reach (rtm-1kb counts each receive): Cutover does not see who is subscribed' }),
     note: Type.Optional(Type.String({ maxLength: 500, description: 'Where the figures come from (a contract, or that they are an example)' })),

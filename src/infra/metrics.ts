@@ -216,6 +216,12 @@ export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
     labelNames: ['side', 'unit'] as const,
     registers: [this.registry],
   });
+  readonly usagePeakConcurrentUsers = new Gauge({
+    name: 'cutover_usage_peak_concurrent_users',
+    help: "A side's most users seen online in one minute this month, fleet-wide: a lower bound of its peak concurrent users (docs/cost.md)",
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+  });
   readonly bridgeMessages = new Counter({
     name: 'cutover_bridge_messages_total',
     help: 'Messages clients sent through one side\'s SDK, by the side (from) and result (bridged: queued for the other side; duplicate: its id was taken before; not_needed)',
@@ -410,6 +416,7 @@ export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
     for (const side of SIDES) {
       const s = report.sides[side];
       this.usageUnits.set({ side, unit: s.price?.unit ?? 'message' }, s.units);
+      this.usagePeakConcurrentUsers.set({ side }, s.peakConcurrentUsers.users);
       if (s.sla) {
         this.slaObjective.set({ side }, s.sla.objective.availability / 100);
         this.slaAvailability.set({ side }, s.sla.availability ?? 1);

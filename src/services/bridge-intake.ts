@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CutoverError, IdempotencyMismatchError, OutboxUnavailableError } from '../domain/errors.js';
 import { otherSide, type OutboundMessage, type Side } from '../domain/message.js';
 import type { BridgeTelemetry } from './ports/bridge-telemetry.js';
+import type { OnlineUsers } from './ports/online-users.js';
 import type { Outbox, OutboxRecord } from './ports/outbox.js';
 import type { Router } from './router.js';
 
@@ -11,6 +12,8 @@ export interface BridgeIntakeDeps {
   telemetry: BridgeTelemetry;
   /** Called once a bridged message is queued for `target`, so local workers write it at once. */
   onCommitted?: (target: Side) => void;
+  /** Told of each sender: their app sent through `from`'s SDK, so it is connected there. */
+  online?: OnlineUsers;
   clock?: () => number;
   logger?: Pick<Logger, 'warn' | 'error'>;
 }
@@ -45,6 +48,7 @@ export class BridgeIntake {
 
   async accept(from: Side, message: OutboundMessage): Promise<BridgeReceipt> {
     const { router, outbox, telemetry } = this.deps;
+    this.deps.online?.seenOnline(from, message.from);
     const route = router.route(message.to);
     const target = otherSide(from);
     if (route.secondary === null && route.primary === from) {

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import { SIDES, type OutboundMessage, type Side } from '../domain/message.js';
+import { SIDES, type Conversation, type OutboundMessage, type Side } from '../domain/message.js';
 import { billableUnits, type PriceTable } from '../domain/usage/billing.js';
 import { billAtStep, monthOf, projectSide, type SideProjection } from '../domain/usage/projection.js';
 import type { Bill } from '../domain/usage/billing.js';
 import type { AdapterFailure } from '../adapters/adapter-error.js';
+import type { ImportResult } from '../adapters/migration-side.js';
 import { slaReport, type SlaObjective, type SlaReport } from '../domain/usage/sla.js';
+import type { ImportMeter } from './ports/import-meter.js';
+import type { OnlineUsers } from './ports/online-users.js';
 import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } from './ports/usage-store.js';
 
 /**
@@ -14,13 +17,25 @@ import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } 
 const ENVELOPE_BYTES = 80;
 const FLUSH_EVERY_MS = 5_000;
 /**
- * Users held per side and hour between flushes: while the store is away they pile up, so past
- * this many the rest go uncounted (the active-user figures then read low) rather than memory growing.
+ * Users held per side and hour between flushes (active users, and online users over the hour's
+ * minutes, each): while the store is away they pile up, so past this many the rest go uncounted
+ * (the active-user and peak figures then read low) rather than memory growing.
  */
 const MAX_PENDING_USERS = 200_000;
 /** The current rate is the average of the last hours (whole hours, and the current one so far). */
 const RATE_HOURS = 6;
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/** One hour's counts held between flushes. */
+interface OpenHour {
+  sides: Record<Side, HourUsage>;
+  users: Record<Side, Set<string>>;
+  /** Users seen online, per minute since the epoch. */
+  online: Map<number, Record<Side, Set<string>>>;
+  /** Entries of `online` per side, against MAX_PENDING_USERS. */
+  onlineHeld: Record<Side, number>;
+}
 
 export interface UsageMeterOptions {
   store: UsageStore;
@@ -33,9 +48,18 @@ export interface UsageMeterOptions {
 
 export interface SideUsageReport {
   messages: number;
+  /** Billable units so far: the sends', and what an import published where the side's import does. */
   units: number;
+  /** History storage written: the sends' and the imports'. */
   bytes: number;
+  /** The migration job's imports, also in `units` and `bytes`. */
+  imported: { messages: number; bytes: number; units: number };
   activeUsers: { today: number; month: number };
+  /**
+   * The month's most users seen online in one minute, and the hour (ISO, UTC) it happened in: a
+   * lower bound of the side's peak concurrent users (apps connected but silent are not seen).
+   */
+  peakConcurrentUsers: { users: number; hour: string | null };
   unitsPerHour: number;
   price: PriceTable | null;
   /** This month against the side's SLA; null without one. */
@@ -55,11 +79,12 @@ export const PROJECTED_STEPS = [25, 50, 100] as const;
 /**
  * Meters what each side is given, in its billing unit, on the send path without a Redis call: a
  * few increments in memory per delivered message, flushed to the fleet-wide store every few
- * seconds with the users seen (distinct per flush). Reports the month so far and projects it.
+ * seconds with the users seen (distinct per flush) and those seen online per minute. Imports of
+ * the migration job are counted apart. Reports the month so far and projects it.
  */
-export class UsageMeter {
+export class UsageMeter implements OnlineUsers, ImportMeter {
   private readonly clock: () => number;
-  private pending = new Map<number, { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> }>();
+  private pending = new Map<number, OpenHour>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly unitOf: Record<Side, PriceTable['unit']>;
@@ -73,10 +98,13 @@ export class UsageMeter {
     this.slowerThanMs = { old: options.slas?.old?.latencyMs ?? Infinity, new: options.slas?.new?.latencyMs ?? Infinity };
   }
 
-  private openHour(): { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> } {
-    const hour = Math.floor(this.clock() / HOUR_MS);
+  private openHour(now = this.clock()): OpenHour {
+    const hour = Math.floor(now / HOUR_MS);
     let open = this.pending.get(hour);
-    if (!open) this.pending.set(hour, (open = { sides: { old: emptyHour(), new: emptyHour() }, users: { old: new Set(), new: new Set() } }));
+    if (!open) {
+      open = { sides: { old: emptyHour(), new: emptyHour() }, users: { old: new Set(), new: new Set() }, online: new Map(), onlineHeld: { old: 0, new: 0 } };
+      this.pending.set(hour, open);
+    }
     return open;
   }
 
@@ -100,6 +128,37 @@ export class UsageMeter {
     if (message.to.type === 'user') users.add(message.to.id);
   }
 
+  /** `userId`'s app is connected to `side` this minute (OnlineUsers: who tells it, and why). */
+  seenOnline(side: Side, userId: string): void {
+    const now = this.clock();
+    const open = this.openHour(now);
+    if (open.onlineHeld[side] >= MAX_PENDING_USERS) return;
+    const minute = Math.floor(now / MINUTE_MS);
+    let seen = open.online.get(minute);
+    if (!seen) open.online.set(minute, (seen = { old: new Set(), new: new Set() }));
+    const before = seen[side].size;
+    seen[side].add(userId);
+    open.onlineHeld[side] += seen[side].size - before;
+  }
+
+  /**
+   * An import call into `side`: what it created is history storage. A side that answers counts
+   * only (no ids) leaves a call that was partly `existing` counted at its messages' average size.
+   * What it published is billed as messages, a channel's at `channelReceivers` receivers (a pair's
+   * archive has none).
+   */
+  imported(side: Side, conversation: Conversation, messages: readonly OutboundMessage[], result: ImportResult): void {
+    const usage = this.openHour().sides[side].imported;
+    if (result.created > 0 && messages.length > 0) {
+      let bytes = 0;
+      for (const message of messages) bytes += Buffer.byteLength(message.payload) + ENVELOPE_BYTES;
+      usage.messages += result.created;
+      usage.bytes += result.created === messages.length ? bytes : Math.round((bytes * result.created) / messages.length);
+    }
+    const receivers = conversation.type === 'channel' ? this.receivers[side] : 0;
+    for (const bytes of result.published ?? []) usage.units += billableUnits(this.unitOf[side], bytes, receivers);
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
     this.timer.unref();
@@ -117,6 +176,7 @@ export class UsageMeter {
     this.pending = new Map();
     const batches: UsageBatch[] = [...taken].map(([hour, open]) => ({
       hour, sides: open.sides, users: { old: [...open.users.old], new: [...open.users.new] },
+      online: [...open.online].map(([minute, users]) => ({ minute, users: { old: [...users.old], new: [...users.new] } })),
     }));
     try {
       await this.options.store.add(batches);
@@ -129,7 +189,7 @@ export class UsageMeter {
     }
   }
 
-  private merge(hour: number, open: { sides: Record<Side, HourUsage>; users: Record<Side, Set<string>> }): void {
+  private merge(hour: number, open: OpenHour): void {
     const into = this.pending.get(hour);
     if (!into) {
       this.pending.set(hour, open);
@@ -138,6 +198,12 @@ export class UsageMeter {
     for (const side of SIDES) {
       addHour(into.sides[side], open.sides[side]);
       for (const user of open.users[side]) into.users[side].add(user);
+      into.onlineHeld[side] += open.onlineHeld[side];
+    }
+    for (const [minute, users] of open.online) {
+      const seen = into.online.get(minute);
+      if (!seen) into.online.set(minute, users);
+      else for (const side of SIDES) for (const user of users[side]) seen[side].add(user);
     }
   }
 
@@ -148,12 +214,16 @@ export class UsageMeter {
     const nowHour = Math.floor(now / HOUR_MS);
     const hours = await this.options.store.hours(Math.floor(start / HOUR_MS), nowHour);
     const iso = new Date(now).toISOString();
+    const fleetPeak = Math.max(0, ...[...hours.values()].map((usage) => usage.old.peakConcurrentUsers + usage.new.peakConcurrentUsers));
     const sides = {} as Record<Side, SideUsageReport>;
     for (const side of SIDES) {
       const total = emptyHour();
       let recentUnits = 0;
+      let peakHour: number | null = null;
       for (const [hour, usage] of hours) {
+        if (usage[side].peakConcurrentUsers > total.peakConcurrentUsers) peakHour = hour;
         addHour(total, usage[side]);
+        // The rate is the sends': an import is a one-off, not extrapolated over the month.
         if (hour > nowHour - RATE_HOURS) recentUnits += usage[side].units;
       }
       const recentHours = Math.max(1 / 60, Math.min(RATE_HOURS - 1 + (now % HOUR_MS) / HOUR_MS, (now - start) / HOUR_MS));
@@ -167,11 +237,16 @@ export class UsageMeter {
       // What this side would bill in a month carrying every message once, at the current rate.
       const monthHours = (end - start) / HOUR_MS;
       const allTraffic = this.allTrafficUnitsPerHour(hours, nowHour, recentHours) * monthHours;
+      const units = total.units + total.imported.units;
+      const peakConcurrentUsers = { users: total.peakConcurrentUsers, hour: peakHour === null ? null : new Date(peakHour * HOUR_MS).toISOString() };
       sides[side] = {
-        messages: total.messages, units: total.units, bytes: total.bytes, activeUsers: { today: active.day, month: active.month }, unitsPerHour, price, sla,
+        messages: total.messages, units, bytes: total.bytes + total.imported.bytes, imported: total.imported,
+        activeUsers: { today: active.day, month: active.month }, peakConcurrentUsers, unitsPerHour, price, sla,
         projection: price && {
-          ...projectSide(price, { monthToDate: total.units, unitsPerHour }, now),
-          steps: PROJECTED_STEPS.flatMap((percent) => [true, false].map((dualWriting) => ({ percent, dualWriting, bill: billAtStep(price, this.inUnitsOf(side, allTraffic, hours), side, percent, dualWriting) }))),
+          ...projectSide(price, { monthToDate: units, unitsPerHour, peakConcurrentUsers: peakConcurrentUsers.users }, now),
+          steps: PROJECTED_STEPS.flatMap((percent) => [true, false].map((dualWriting) => ({
+            percent, dualWriting, bill: billAtStep(price, this.inUnitsOf(side, allTraffic, hours), side, percent, dualWriting, fleetPeak),
+          }))),
         },
       };
     }

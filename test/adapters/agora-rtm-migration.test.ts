@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Conversation, OutboundMessage } from '../../src/domain/message.js';
 import type { Contact, GroupRecord, Member, UserData } from '../../src/domain/migration/records.js';
 import { AdapterError } from '../../src/adapters/adapter-error.js';
-import type { MigrationReader } from '../../src/adapters/migration-side.js';
+import type { ImportResult, MigrationReader } from '../../src/adapters/migration-side.js';
 import { AgoraRtmAdapter } from '../../src/adapters/agora-rtm/agora-rtm-adapter.js';
 import { envelopeBytes, estimateImport } from '../../src/adapters/agora-rtm/import-estimate.js';
 import { BATCH_CUSTOM_TYPE } from '../../src/adapters/agora-rtm/rtm-batch.js';
@@ -50,6 +50,11 @@ function pairMessages(count: number): OutboundMessage[] {
     payload: `pair ${n}`,
     sentAt: T0 + n * 1000,
   }));
+}
+
+/** An import's counts, without the publishes it reports. */
+function counts({ created, existing }: ImportResult): Pick<ImportResult, 'created' | 'existing'> {
+  return { created, existing };
 }
 
 async function readAll(side: MigrationReader, conversation: Conversation, limit: number): Promise<OutboundMessage[]> {
@@ -138,9 +143,11 @@ describe('RtmMigration on the fake RTM client: messages', () => {
   test('a page imported into a group channel reads back with ids, senders, kinds and original times', async () => {
     const { fake, side } = migration();
     const sent = channelMessages(250);
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(0, 100)), { created: 100, existing: 0 });
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(100, 200)), { created: 100, existing: 0 });
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(200)), { created: 50, existing: 0 });
+    const results = [
+      await side.importMessages(GROUP, sent.slice(0, 100)), await side.importMessages(GROUP, sent.slice(100, 200)), await side.importMessages(GROUP, sent.slice(200)),
+    ];
+    assert.deepEqual(results.map(counts), [{ created: 100, existing: 0 }, { created: 100, existing: 0 }, { created: 50, existing: 0 }]);
+    assert.deepEqual(results.flatMap((r) => r.published ?? []), fake.published.map((p) => Buffer.byteLength(String(p.message))), 'each publish reported with its size (RTM bills it as a message)');
 
     for (const published of fake.published) {
       assert.equal(published.channelName, 'g-1');
@@ -158,8 +165,8 @@ describe('RtmMigration on the fake RTM client: messages', () => {
     const sent = channelMessages(120);
     await side.importMessages(GROUP, sent.slice(0, 100));
     const publishes = fake.published.length;
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(0, 100)), { created: 0, existing: 100 });
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(50, 120)), { created: 20, existing: 50 });
+    assert.deepEqual(counts(await side.importMessages(GROUP, sent.slice(0, 100))), { created: 0, existing: 100 });
+    assert.deepEqual(counts(await side.importMessages(GROUP, sent.slice(50, 120))), { created: 20, existing: 50 });
     assert.equal(fake.published.length, publishes + 1);
     assert.deepEqual(bySentAt(await readAll(side, GROUP, 33)), sent);
   });
@@ -169,7 +176,7 @@ describe('RtmMigration on the fake RTM client: messages', () => {
     const sent = channelMessages(100);
     await side.importMessages(GROUP, sent);
     const resumed = new RtmMigration(fake, rtm.session, { callsPerSecond: 100_000 });
-    assert.deepEqual(await resumed.importMessages(GROUP, sent), { created: 0, existing: 100 });
+    assert.deepEqual(counts(await resumed.importMessages(GROUP, sent)), { created: 0, existing: 100 });
     assert.deepEqual(bySentAt(await readAll(resumed, GROUP, 100)), sent);
   });
 
@@ -179,7 +186,7 @@ describe('RtmMigration on the fake RTM client: messages', () => {
     await side.importMessages(GROUP, sent.slice(0, 10));
     // Dual-write: the gateway delivers message 10 live as a single envelope, then the job imports it.
     await rtm.sendToChannel(sent[10]!);
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(10)), { created: 19, existing: 1 });
+    assert.deepEqual(counts(await side.importMessages(GROUP, sent.slice(10))), { created: 19, existing: 1 });
     assert.deepEqual(bySentAt(await readAll(side, GROUP, 7)), sent);
     assert.deepEqual(await rtm.history({ conversation: GROUP, limit: 100 }), sent, 'the live reader unpacks batches too');
   });
@@ -187,14 +194,14 @@ describe('RtmMigration on the fake RTM client: messages', () => {
   test("a pair's past goes to its archive channel; both the migration reader and live history read it", async () => {
     const { fake, rtm, side } = migration();
     const sent = pairMessages(60);
-    assert.deepEqual(await side.importMessages(PAIR, sent), { created: 60, existing: 0 });
+    assert.deepEqual(counts(await side.importMessages(PAIR, sent)), { created: 60, existing: 0 });
     const archive = pairArchiveChannel('alice', 'bob');
     assert.equal(archive, pairArchiveChannel('bob', 'alice'));
     assert.match(archive, /^dm_[0-9a-f]{32}$/);
     assert.ok(fake.published.every((p) => p.channelName === archive));
     assert.deepEqual(bySentAt(await readAll(side, { type: 'user', a: 'alice', b: 'bob' }, 25)), sent);
     assert.deepEqual(await rtm.history({ conversation: { type: 'user', a: 'alice', b: 'bob' }, limit: 10 }), sent.slice(-10));
-    assert.deepEqual(await side.importMessages(PAIR, sent), { created: 0, existing: 60 });
+    assert.deepEqual(counts(await side.importMessages(PAIR, sent)), { created: 0, existing: 60 });
   });
 
   test('a message too large for one RTM message, or of another conversation, is refused before anything is published', async () => {
@@ -377,8 +384,8 @@ describe('AgoraRtmAdapter.migrationSide with the fake client in a real worker', 
     assert.deepEqual(side.limits, { writeCallsPerSecond: 20, messagesPerCall: 100 });
 
     const sent = channelMessages(150);
-    assert.deepEqual(await side.importMessages(GROUP, sent.slice(0, 100)), { created: 100, existing: 0 });
-    assert.deepEqual(await side.importMessages(GROUP, sent), { created: 50, existing: 100 });
+    assert.deepEqual(counts(await side.importMessages(GROUP, sent.slice(0, 100))), { created: 100, existing: 0 });
+    assert.deepEqual(counts(await side.importMessages(GROUP, sent)), { created: 50, existing: 100 });
     assert.deepEqual(bySentAt(await readAll(side, GROUP, 60)), sent);
 
     const pair = pairMessages(10);

@@ -109,7 +109,7 @@ describe('cutover CLI against a gateway process on real Redis', () => {
       CUTOVER_CONFIG: configFile,
       CUTOVER_ADMIN_TOKENS: `ops:operator:${OPERATOR_TOKEN},vic:viewer:${VIEWER_TOKEN}`,
       CUTOVER_API_TOKENS: `app:${SERVICE_TOKEN}`,
-      CUTOVER_BILLING: JSON.stringify({ new: { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, budget: 600 } }),
+      CUTOVER_BILLING: JSON.stringify({ new: { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, includedConcurrentUsers: 2_500, overagePerConcurrentUser: 0.03, budget: 600 } }),
       CUTOVER_SLA: JSON.stringify({ old: { availability: 99.9, latency: '500ms' } }),
     });
   });
@@ -266,21 +266,26 @@ describe('cutover CLI against a gateway process on real Redis', () => {
     assert.deepEqual(entries.map((e) => e.action), ['set-percent']);
   });
 
-  test('cost shows each side\'s month in its unit and the projected bill; --json gives the API reply', async () => {
+  test('cost shows each side\'s month in its unit, the peak online and the projected bill; --json gives the API reply', async () => {
     const run = await cutover(['cost'], { CUTOVER_TOKEN: VIEWER_TOKEN });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^side +messages +units +unit +units\/h now +users today +users month +stored$/m);
+    assert.match(run.stdout, /^side +messages +units +unit +units\/h now +users today +users month +peak online +stored$/m);
     assert.match(run.stdout, /^new +[\d,]+ +[\d,]+ +rtm-1kb /m);
     assert.match(run.stdout, /^old: no price table \(billing\.old in config\)/m);
     assert.match(run.stdout, /^new: month to date 399\.00 USD; month end at the current rate [\d,.]+ USD \(budget 600\.00 USD/m);
+    assert.match(run.stdout, /^ {2}concurrent users: peak [\d,]+, 0 over the 2,500 included: 0\.00 USD$/m);
     assert.match(run.stdout, /^ +50 % on new +off +[\d,.]+ USD$/m);
-    const json = JSON.parse((await cutover(['cost', '--json'])).stdout) as { month: string; sides: { new: { price: { unit: string }; projection: { steps: unknown[] } } } };
+    const json = JSON.parse((await cutover(['cost', '--json'])).stdout) as {
+      month: string; sides: { new: { price: { unit: string; includedConcurrentUsers: number }; peakConcurrentUsers: { users: number }; projection: { steps: unknown[] } } };
+    };
     assert.match(json.month, /^\d{4}-\d{2}$/);
     assert.equal(json.sides.new.price.unit, 'rtm-1kb');
+    assert.equal(json.sides.new.price.includedConcurrentUsers, 2_500);
+    assert.equal(typeof json.sides.new.peakConcurrentUsers.users, 'number');
     assert.equal(json.sides.new.projection.steps.length, 6, '25, 50 and 100 %, dual-writing on and off');
     const status = await cutover(['status']);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^cost new +399\.00 USD so far, [\d,.]+ USD projected, budget 600\.00 USD/m);
+    assert.match(status.stdout, /^cost new +399\.00 USD so far, [\d,.]+ USD projected, budget 600\.00 USD, peak [\d,]+ users online$/m);
     assert.match(status.stdout, /^sla old +.* against 99\.9 %/m);
   });
 

@@ -188,6 +188,20 @@ test('the example config loads, its price tables included (the RTM one marked as
   const config = loadConfig({ file: 'config/cutover.example.json', env: { CUTOVER_API_TOKENS: 'backend:abcdefghijklmnopqrst' } });
   assert.equal(config.billing.new?.unit, 'rtm-1kb');
   assert.match(config.billing.new?.note ?? '', /^EXAMPLE ONLY/);
+  assert.deepEqual([config.billing.new?.includedConcurrentUsers, config.billing.new?.overagePerConcurrentUser], [2_500, 0.03], 'its PCU: 2,500 included, $30 per 1,000 over');
+});
+
+test('a negative price per concurrent user, or a fractional or negative number of them included, stops the boot naming the key', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ new: { unit: 'rtm-1kb', overagePerConcurrentUser: -0.03 } }, /"billing.new.overagePerConcurrentUser"/],
+    [{ new: { unit: 'rtm-1kb', includedConcurrentUsers: -1 } }, /"billing.new.includedConcurrentUsers"/],
+    [{ old: { unit: 'message', includedConcurrentUsers: 2.5 } }, /"billing.old.includedConcurrentUsers"/],
+  ];
+  for (const [billing, message] of cases) {
+    assert.throws(() => loadConfig({ env: { CUTOVER_BILLING: JSON.stringify(billing) } }), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(billing));
+  }
+  const priced = loadConfig({ env: { CUTOVER_BILLING: JSON.stringify({ new: { unit: 'rtm-1kb', includedConcurrentUsers: 2_500, overagePerConcurrentUser: 0.03 } }) } });
+  assert.equal(priced.billing.new?.overagePerConcurrentUser, 0.03);
 });
 
 test('a malformed price table stops the boot naming the key: a negative price, an unknown unit, an unknown field', () => {

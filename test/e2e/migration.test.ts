@@ -207,3 +207,41 @@ test('verify reports a planted difference at its exact place (CLI), and --redriv
   assert.equal(clean.code, 0, clean.stderr);
   assert.equal(JSON.parse(clean.stdout).counters.mismatches ?? 0, 0);
 });
+
+test('usage: two gateways copying the past meter as imported exactly what the new side holds from the import, apart from the live sends', async (t) => {
+  const stack = await migrationStack(t, { seed: 5, users: 40, messages: 4_000, groups: 4, peersPerUser: 4, maxGroupSize: 30 });
+  const [a, b] = [await stack.gateway(), await stack.gateway()];
+  // Live traffic while shadowing, dual-written: sends new took, which the copy then finds there.
+  await admin(a, 'POST', '/admin/rollout/stage', { stage: 'shadow' });
+  const live = Array.from({ length: 20 }, (_, i) => `live-${i}`);
+  for (const id of live) assert.equal((await b.request('POST', '/v1/messages', { id, from: 'ann', to: { type: 'user', id: 'ben' }, payload: `live ${id} ${'x'.repeat(500)}` })).status, 201);
+  await eventually(async () => {
+    const held = new Set(await stack.fresh.messageIds());
+    return live.every((id) => held.has(id));
+  }, 10_000, 'the live messages on new');
+
+  await admin(a, 'POST', '/admin/migration/start', { mode: 'copy', reason: 'e2e: metered copy' });
+  const copied = await jobDone(() => a, 60_000);
+  const { imported } = await stack.fresh.importStats();
+  assert.equal(imported, 4_000);
+  assert.equal(copied.counters['messages.created'], imported);
+  const usage = async () => (await admin(a, 'GET', '/admin/usage')).sides;
+  // The meters flush every 5 s: wait for both gateways' counts, the sends' and the imports'.
+  await eventually(async () => {
+    const { new: fresh } = await usage();
+    return fresh.imported.messages === imported && fresh.messages === live.length;
+  }, 20_000, 'both gateways\' counts in');
+
+  const sides = await usage();
+  const stored = (payloads: Array<{ payload: string }>) => payloads.reduce((sum, p) => sum + Buffer.byteLength(p.payload) + 80, 0);
+  const held = await stack.fresh.payloads();
+  const liveIds = new Set(live);
+  assert.equal(sides.new.imported.bytes, stored(held.filter((p) => !liveIds.has(p.id))), 'what the new side holds from the import: payloads and the 80-byte envelope estimate');
+  assert.equal(sides.new.imported.units, 0, 'a legacy import stores: no billable messages');
+  assert.equal(sides.new.messages, live.length, 'the sends new took, not the imports');
+  assert.equal(sides.old.bytes, stored((await stack.old.payloads()).filter((p) => liveIds.has(p.id))), 'old: its primary writes, nothing imported');
+  assert.equal(sides.new.bytes, stored(held), 'history storage: the sends\' and the import\'s');
+  assert.deepEqual(sides.old.imported, { messages: 0, bytes: 0, units: 0 });
+  const byB = await messagesCopiedBy(b);
+  t.diagnostic(`gateway b imported ${byB} of ${imported}; the usage is both gateways' sum`);
+});

@@ -9,6 +9,8 @@ import { RedisMigrationStore } from '../../src/infra/redis/redis-migration-store
 import { RedisOutbox } from '../../src/infra/redis/redis-outbox.js';
 import { RedisStateStore } from '../../src/infra/redis/redis-state-store.js';
 import { RedisTrafficWindows } from '../../src/infra/redis/redis-traffic-windows.js';
+import { RedisUsageStore } from '../../src/infra/redis/redis-usage-store.js';
+import { emptyHour } from '../../src/services/ports/usage-store.js';
 import { emptyCounts } from '../../src/domain/guard/window.js';
 import type { AuditEntry } from '../../src/services/ports/state-store.js';
 import { RedisCluster } from '../support/redis-cluster.js';
@@ -163,6 +165,17 @@ describe('redis cluster: the state store', () => {
     const late = await store.compareAndSet(1, second, audit(second)).finally(() => cluster.pause(replica!, false));
     assert.ok(late.ok, 'still written on the master');
     assert.deepEqual(late.replication, { replicas: 1, acked: 0 });
+  });
+});
+
+describe('redis cluster: the usage store', () => {
+  test('an hour\'s counts and its peak online, written in one pipeline under the migration\'s hash tag, read back', async () => {
+    const store = new RedisUsageStore(redis, new RedisKeys(`usage-${migrations++}`));
+    const hour = Math.floor(Date.UTC(2026, 11, 1, 9) / 3_600_000);
+    const sides = { old: { ...emptyHour(), messages: 3 }, new: emptyHour() };
+    await store.add([{ hour, sides, users: { old: ['u1'], new: [] }, online: [{ minute: hour * 60 + 1, users: { old: ['u1', 'u2'], new: ['n1'] } }] }]);
+    const read = (await store.hours(hour, hour)).get(hour)!;
+    assert.deepEqual([read.old.messages, read.old.peakConcurrentUsers, read.new.peakConcurrentUsers], [3, 2, 1]);
   });
 });
 

@@ -5,6 +5,9 @@ import type { PriceTable } from '../../src/domain/usage/billing.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { MemoryUsageStore } from '../../src/infra/memory/memory-usage-store.js';
 import { UsageMeter } from '../../src/services/usage-meter.js';
+import { signWebhook } from '../../src/domain/bridge/webhook-signature.js';
+import { buildCutover, canaryAt, until } from '../support/build-app.js';
+import { awayFromMinuteEnd } from '../support/same-minute.js';
 
 const HOUR = 3_600_000;
 const NEW_PRICE: PriceTable = { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 1_000, overagePerUnit: 0.5, budget: 450, channelReceivers: 4 };
@@ -81,4 +84,89 @@ test('usage meter: failed sends by class and slow ones feed the SLA report; a si
   assert.ok(Math.abs(sla.latency.withinShare! - 87 / 97) < 1e-9);
   assert.equal(sla.latency.met, false);
   assert.equal((await meter.report()).sides.old.sla, null);
+});
+
+test('usage meter: the peak is the most users seen online in one minute, with its hour; what was delivered adds nobody online', async () => {
+  let now = Date.UTC(2026, 11, 10, 14, 5, 10);
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), clock: () => now });
+  meter.seenOnline('new', 'alice');
+  meter.seenOnline('new', 'bob');
+  meter.seenOnline('new', 'alice');
+  meter.seenOnline('old', 'carol');
+  // A primary or secondary write of dave's message to erin: a side took it, nobody is seen online by it.
+  meter.delivered('new', { id: 'd-1', from: 'dave', to: { type: 'user', id: 'erin' }, payload: 'hi', sentAt: now });
+  meter.delivered('old', { id: 'd-1', from: 'dave', to: { type: 'user', id: 'erin' }, payload: 'hi', sentAt: now });
+  await meter.flush();
+  // The next minute, alice alone; an hour later, one user: neither is the peak.
+  now = Date.UTC(2026, 11, 10, 14, 6, 0);
+  meter.seenOnline('new', 'alice');
+  now = Date.UTC(2026, 11, 10, 15, 30);
+  meter.seenOnline('new', 'frank');
+  await meter.flush();
+  const report = await meter.report();
+  assert.deepEqual(report.sides.new.peakConcurrentUsers, { users: 2, hour: '2026-12-10T14:00:00.000Z' });
+  assert.deepEqual(report.sides.old.peakConcurrentUsers, { users: 1, hour: '2026-12-10T14:00:00.000Z' });
+  assert.deepEqual([report.sides.new.activeUsers.today, report.sides.new.messages], [2, 1], 'dave and erin are active users of what new took');
+});
+
+test('usage meter: imports are history storage apart from the sends; only what an import published is billed, and not extrapolated', async () => {
+  const now = Date.UTC(2026, 11, 10, 12);
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: { new: NEW_PRICE }, logger: createLogger('silent'), clock: () => now });
+  const group = { type: 'channel' as const, id: 'g-1' };
+  const pair = { type: 'user' as const, a: 'ann', b: 'ben' };
+  // Stored bytes: payload + 80. Group: 180 + 280 + 380 = 840, all created, published as batches of 2,048 and 500 bytes.
+  const groupMessages = [100, 200, 300].map((bytes, i) => message(i, { type: 'channel', id: 'g-1' }, bytes));
+  meter.imported('new', group, groupMessages, { created: 3, existing: 0, published: [2_048, 500] });
+  // A pair's call the side answered 1 created, 3 existing (counts only): a quarter of its 4 × 180 bytes.
+  const pairMessages = [0, 1, 2, 3].map((i) => message(10 + i, { type: 'user', id: 'ben' }, 100));
+  meter.imported('new', pair, pairMessages, { created: 1, existing: 3 });
+  // A side whose import stores only (no `published`): storage, no units.
+  meter.imported('new', pair, [message(20, { type: 'user', id: 'ben' }, 20)], { created: 1, existing: 0 });
+  // Everything held already: nothing.
+  meter.imported('new', group, groupMessages, { created: 0, existing: 3, published: [] });
+  await meter.flush();
+  const side = (await meter.report()).sides.new;
+  // Units: a group batch reaches its 4 receivers: 2 KB × 5 + 1 KB × 5 = 15; the pair's archive has none.
+  assert.deepEqual(side.imported, { messages: 5, bytes: 840 + 180 + 100, units: 15 });
+  assert.deepEqual([side.messages, side.units, side.bytes], [0, 15, 1_120], 'in the units and storage, not in the sends');
+  assert.equal(side.unitsPerHour, 0, 'the rate is the sends\': a one-off import is not extrapolated');
+  assert.equal(side.projection!.monthEnd.units, 15);
+  assert.equal(side.sla, null);
+});
+
+test('usage meter, through the gateway: a sender is online on their cohort\'s side, a bridged sender on the side whose SDK sent; recipients and secondary writes count nobody', async (t) => {
+  const secret = 'new-side-webhook-secret';
+  const cutover = await buildCutover(t, { 'bridge.new.secret': secret });
+  await canaryAt(cutover, 50);
+  const cohortOf = (id: string) => cutover.services.router.route({ type: 'user', id }).cohort;
+  const pick = (cohort: 'old' | 'new', n: number, prefix: string) => Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`).filter((id) => cohortOf(id) === cohort).slice(0, n);
+  const [oldSender1, oldSender2] = pick('old', 2, 'sender');
+  const [newRecipient] = pick('new', 1, 'to');
+  const [oldRecipient] = pick('old', 1, 'to');
+  // Its cohort is old, but its app sent through new's SDK (one that has not followed its flag yet).
+  const [sdkSender] = pick('old', 1, 'sdk');
+
+  const minute = await awayFromMinuteEnd(10_000);
+  const send = (id: string, from: string, to: string) => cutover.app.inject({ method: 'POST', url: '/v1/messages', payload: { id, from, to: { type: 'user', id: to }, payload: 'hi' } });
+  // Primary on new (the recipient's cohort), secondary on old: the sender is online on old only.
+  assert.equal((await send('pcu-1', oldSender1!, newRecipient!)).statusCode, 201);
+  // Primary on old, secondary on new.
+  assert.equal((await send('pcu-2', oldSender2!, oldRecipient!)).statusCode, 201);
+  const body = JSON.stringify({ type: 'message.sent', eventId: 'e-pcu-3', message: { id: 'pcu-3', from: sdkSender, to: { type: 'user', id: oldRecipient }, payload: 'hi', sentAt: Date.now() } });
+  const ts = String(Date.now());
+  const bridged = await cutover.app.inject({
+    method: 'POST', url: '/v1/bridge/new/events', payload: body,
+    headers: { 'content-type': 'application/json', 'x-im-timestamp': ts, 'x-im-signature': signWebhook(secret, ts, body) },
+  });
+  assert.equal(bridged.statusCode, 201, bridged.body);
+  // Every secondary and the bridged write delivered before the counts are taken.
+  const [oldSide, newSide] = [cutover.services.memorySide('old')!, cutover.services.memorySide('new')!];
+  await until(() => ['pcu-1', 'pcu-2', 'pcu-3'].every((id) => oldSide.has(id)) && ['pcu-1', 'pcu-2'].every((id) => newSide.has(id)), 5_000, 'every write delivered');
+  assert.equal(Math.floor(Date.now() / 60_000), minute, 'the sends fell in one minute');
+
+  await cutover.services.usage.flush();
+  const report = await cutover.services.usage.report();
+  assert.equal(report.sides.old.peakConcurrentUsers.users, 2, 'the two senders whose cohort is old, not their recipients, nor the bridged sender the outbox wrote to old');
+  assert.equal(report.sides.new.peakConcurrentUsers.users, 1, 'the bridged sender, not the primary or secondary writes new took');
+  assert.ok(report.sides.new.activeUsers.today >= 2, 'what new took still counts its active users');
 });

@@ -106,11 +106,13 @@ export class RtmMigration implements MigrationWriter {
     for (const message of messages) {
       if (!known.ids.has(message.id) && !fresh.has(message.id)) fresh.set(message.id, message);
     }
+    const published: number[] = [];
     for (const batch of packBatches([...fresh.values()])) {
       await this.sdk('publish', () => this.client.publish(channel, batch.wire, IMPORT_OPTIONS));
       for (const id of batch.ids) known.ids.add(id);
+      published.push(Buffer.byteLength(batch.wire, 'utf8'));
     }
-    return { created: fresh.size, existing: messages.length - fresh.size };
+    return { created: fresh.size, existing: messages.length - fresh.size, published };
   }
 
   async history(conversation: Conversation, after: string | undefined, limit: number): Promise<Page<OutboundMessage>> {

@@ -11,25 +11,30 @@ export interface SideUsage {
   monthToDate: number;
   /** Units per hour at the current rate (the recent window's average). */
   unitsPerHour: number;
+  /** The month's peak of concurrent users so far. */
+  peakConcurrentUsers: number;
 }
 
 export interface SideProjection {
   monthToDate: Bill;
-  /** Month to date plus the current rate until the month ends. */
+  /**
+   * Month to date plus the current rate until the month ends. Its concurrent users are the peak
+   * so far: a peak is a maximum, not a sum, so it does not grow with the hours left.
+   */
   monthEnd: Bill;
   overBudget: boolean;
 }
 
 /** Month-end units at the current rate: what was used, and the rate for the hours left. */
-export function projectUnits(usage: SideUsage, now: number): number {
+export function projectUnits(usage: Pick<SideUsage, 'monthToDate' | 'unitsPerHour'>, now: number): number {
   const { end } = monthOf(now);
   const hoursLeft = Math.max(0, end - now) / 3_600_000;
   return usage.monthToDate + usage.unitsPerHour * hoursLeft;
 }
 
 export function projectSide(price: PriceTable, usage: SideUsage, now: number): SideProjection {
-  const monthEnd = billFor(price, projectUnits(usage, now));
-  return { monthToDate: billFor(price, usage.monthToDate), monthEnd, overBudget: price.budget !== undefined && monthEnd.total > price.budget };
+  const monthEnd = billFor(price, projectUnits(usage, now), usage.peakConcurrentUsers);
+  return { monthToDate: billFor(price, usage.monthToDate, usage.peakConcurrentUsers), monthEnd, overBudget: price.budget !== undefined && monthEnd.total > price.budget };
 }
 
 /**
@@ -45,8 +50,10 @@ export function sideShare(side: 'old' | 'new', percent: number, dualWriting: boo
 /**
  * A side's month-end bill if the plan stood at `percent` for the whole month, from the fleet's
  * total traffic in that side's units (`allTrafficUnitsPerMonth`: what the side would bill if it
- * carried every message once).
+ * carried every message once) and the fleet's peak of concurrent users. Apps log into their
+ * cohort's side only, so the side's concurrent users are its cohort's share whether or not
+ * messages are dual-written (that is the servers' doing).
  */
-export function billAtStep(price: PriceTable, allTrafficUnitsPerMonth: number, side: 'old' | 'new', percent: number, dualWriting: boolean): Bill {
-  return billFor(price, allTrafficUnitsPerMonth * sideShare(side, percent, dualWriting));
+export function billAtStep(price: PriceTable, allTrafficUnitsPerMonth: number, side: 'old' | 'new', percent: number, dualWriting: boolean, allConcurrentUsers = 0): Bill {
+  return billFor(price, allTrafficUnitsPerMonth * sideShare(side, percent, dualWriting), Math.round(allConcurrentUsers * sideShare(side, percent, false)));
 }

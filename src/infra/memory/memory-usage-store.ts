@@ -1,10 +1,17 @@
 import { SIDES, type Side } from '../../domain/message.js';
 import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } from '../../services/ports/usage-store.js';
 
-/** Usage in memory (one instance, the embedded default): exact sets stand in for HyperLogLogs. */
+/** Minutes of users online kept back from the newest one added (as the Redis store's time to live). */
+const MINUTES_KEPT = 180;
+
+/**
+ * Usage in memory (one instance, the embedded default): exact sets stand in for HyperLogLogs, and
+ * an hour's peak is raised to a minute's count after each add, as in Redis.
+ */
 export class MemoryUsageStore implements UsageStore {
   private readonly byHour = new Map<number, Record<Side, HourUsage>>();
   private readonly users = new Map<string, Set<string>>();
+  private readonly online = new Map<number, Record<Side, Set<string>>>();
 
   async add(batches: UsageBatch[]): Promise<void> {
     for (const batch of batches) {
@@ -20,7 +27,20 @@ export class MemoryUsageStore implements UsageStore {
           for (const user of batch.users[side]) set.add(user);
         }
       }
+      for (const { minute, users } of batch.online) {
+        let seen = this.online.get(minute);
+        if (!seen) this.online.set(minute, (seen = { old: new Set(), new: new Set() }));
+        for (const side of SIDES) {
+          for (const user of users[side]) seen[side].add(user);
+          hour[side].peakConcurrentUsers = Math.max(hour[side].peakConcurrentUsers, seen[side].size);
+        }
+        this.forgetBefore(minute - MINUTES_KEPT);
+      }
     }
+  }
+
+  private forgetBefore(minute: number): void {
+    for (const kept of this.online.keys()) if (kept < minute) this.online.delete(kept);
   }
 
   async hours(from: number, to: number): Promise<Map<number, Record<Side, HourUsage>>> {

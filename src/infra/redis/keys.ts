@@ -53,6 +53,11 @@ export class RedisKeys {
     return `cutover:{${this.migration}}:usage:users:${side}:${period}`;
   }
 
+  /** Users online on a side in one UTC minute (minutes since the epoch): a HyperLogLog (see lua/online-peak-2.lua). */
+  usersOnline(side: Side, minute: number): string {
+    return `cutover:{${this.migration}}:usage:online:${side}:${minute}`;
+  }
+
   /**
    * A webhook signature taken within the replay window. No hash tag: single-key commands only,
    * so a Cluster spreads them over every master.

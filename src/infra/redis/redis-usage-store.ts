@@ -4,22 +4,29 @@ import { periodsOf } from '../memory/memory-usage-store.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
 
-/** A hash field per count: `old:messages`, …, `old:f:timeout`, …, `old:slow`. */
+/**
+ * A hash field per summed count: `old:messages`, …, `old:f:timeout`, …, `old:slow`, `old:imp:messages`, ….
+ * The peak (`old:peak`) is no sum: lua/online-peak-2.lua keeps it.
+ */
 function fieldsOf(usage: HourUsage): Array<[string, number]> {
   return [
     ['messages', usage.messages], ['units', usage.units], ['bytes', usage.bytes], ['slow', usage.slow],
     ...FAILURE_CLASSES.map((failure): [string, number] => [`f:${failure}`, usage.failures[failure]]),
+    ['imp:messages', usage.imported.messages], ['imp:bytes', usage.imported.bytes], ['imp:units', usage.imported.units],
   ];
 }
 /** Hours and days outlive their billing month (a month-end report, a credit claim); months a year. */
 const HOUR_TTL_S = 40 * 86_400;
 const MONTH_TTL_S = 400 * 86_400;
+/** A minute's users are needed only until its peak is in the hour's hash: kept a few hours for a late flush. */
+const MINUTE_TTL_S = 3 * 3_600;
 
 /**
  * Fleet usage in Redis: a hash per hour (`side:field` → count, HINCRBY by every instance) and a
  * HyperLogLog of users per side and day, and per side and month (PFADD; PFCOUNT errs by about
- * 0.8 %). Written by each instance's flush every few seconds, never on a send. All under the
- * migration's hash tag: a few commands per flush, far below the outbox's.
+ * 0.8 %). Users online: a HyperLogLog per side and minute, whose count raises the hour's peak
+ * after every add (lua/online-peak-2.lua). Written by each instance's flush every few seconds,
+ * never on a send. All under the migration's hash tag: a few commands per flush, far below the outbox's.
  */
 export class RedisUsageStore implements UsageStore {
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
@@ -37,6 +44,11 @@ export class RedisUsageStore implements UsageStore {
         pipeline.expire(this.keys.activeUsers(side, day), HOUR_TTL_S);
         pipeline.pfadd(this.keys.activeUsers(side, month), ...users);
         pipeline.expire(this.keys.activeUsers(side, month), MONTH_TTL_S);
+      }
+      for (const { minute, users } of batch.online) {
+        for (const side of SIDES) {
+          if (users[side].length > 0) pipeline.onlinePeak(this.keys.usersOnline(side, minute), key, MINUTE_TTL_S, `${side}:peak`, ...users[side]);
+        }
       }
       pipeline.expire(key, HOUR_TTL_S);
     }
@@ -62,6 +74,8 @@ export class RedisUsageStore implements UsageStore {
         into.bytes = read(side, 'bytes');
         into.slow = read(side, 'slow');
         for (const failure of FAILURE_CLASSES) into.failures[failure] = read(side, `f:${failure}`);
+        into.peakConcurrentUsers = read(side, 'peak');
+        into.imported = { messages: read(side, 'imp:messages'), bytes: read(side, 'imp:bytes'), units: read(side, 'imp:units') };
       }
       out.set(from + i, usage);
     });

@@ -29,6 +29,7 @@ const SCRIPTS = {
   migrationComplete: 'migration-complete-8.lua',
   migrationStatus: 'migration-status-1.lua',
   migrationVerify: 'migration-verify-3.lua',
+  onlinePeak: 'online-peak-2.lua',
 } as const;
 
 /** Shared Lua put before a script's own text (Redis runs each script alone: no require). */
@@ -73,6 +74,7 @@ declare module 'ioredis' {
     migrationComplete(...keysAndArgs: Arg[]): Result<number, Context>;
     migrationStatus(...keysAndArgs: Arg[]): Result<number, Context>;
     migrationVerify(...keysAndArgs: Arg[]): Result<number, Context>;
+    onlinePeak(minute: string, hour: string, ttlSeconds: Arg, field: string, ...users: string[]): Result<number, Context>;
   }
 }
 

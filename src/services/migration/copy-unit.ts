@@ -40,7 +40,7 @@ async function importRest(context: UnitContext, conversation: Conversation, chun
   const held = await heldOf(context, conversation, chunk);
   const rest = chunk.filter((m) => !held.has(m.id));
   const result = rest.length > 0 ? await context.target.importMessages(conversation, rest) : { created: 0, existing: 0 };
-  return { created: result.created, existing: result.existing + held.size };
+  return { ...result, existing: result.existing + held.size };
 }
 
 async function copyUser(context: UnitContext, userId: string): Promise<UnitOutcome> {
@@ -91,6 +91,7 @@ async function copyConversation(context: UnitContext, conversation: Conversation
     }
     for (const chunk of chunks(items, perCall)) {
       const result = await fresh.call((attempt) => (attempt === 0 ? target.importMessages(conversation, chunk) : importRest(context, conversation, chunk)));
+      context.imported(conversation, chunk, result);
       created += result.created;
       existing += result.existing;
     }

@@ -4,6 +4,7 @@ import { toAdapterError } from '../../adapters/adapter-error.js';
 import type { MigrationReader, MigrationWriter } from '../../adapters/migration-side.js';
 import { jobPace, type Counters, type Job, type JobProgress } from '../../domain/migration/job.js';
 import { nextPosition, type Unit, type UnitKind } from '../../domain/migration/units.js';
+import type { ImportMeter } from '../ports/import-meter.js';
 import type { MigrationStore, UnitLease } from '../ports/migration-store.js';
 import type { MigrationTelemetry } from '../ports/migration-telemetry.js';
 import { copyUnit } from './copy-unit.js';
@@ -19,6 +20,8 @@ export interface MigrationRunnerOptions {
   owner: string;
   logger: Logger;
   telemetry: MigrationTelemetry;
+  /** Told of what each import wrote into the new side (usage metering); none when absent. */
+  meter?: ImportMeter;
   pageSize: number;
   /** Units one instance works on at once. */
   concurrency: number;
@@ -156,7 +159,7 @@ export class MigrationRunner {
   }
 
   private async run(job: Job, lease: UnitLease): Promise<void> {
-    const { store, owner, leaseMs, logger, telemetry, source, target, pageSize } = this.options;
+    const { store, owner, leaseMs, logger, telemetry, source, target, pageSize, meter } = this.options;
     let lost = false;
     const renewal = setInterval(() => {
       store.renew(job.id, lease.key, owner, Date.now(), leaseMs).then((held) => {
@@ -165,6 +168,7 @@ export class MigrationRunner {
     }, Math.max(100, Math.floor(leaseMs / 3)));
     const context: UnitContext = {
       job, lease, source, target, old: this.old, fresh: this.fresh, pageSize, telemetry,
+      imported: (conversation, messages, result) => meter?.imported('new', conversation, messages, result),
       checkpoint: (cursor, counts) => store.checkpoint(job.id, lease.key, owner, cursor, counts),
       complete: (result) => store.complete(job.id, lease.key, owner, result),
       stopping: () => lost || !this.working(job.id),

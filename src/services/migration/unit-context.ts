@@ -1,4 +1,5 @@
-import type { MigrationReader, MigrationWriter } from '../../adapters/migration-side.js';
+import type { ImportResult, MigrationReader, MigrationWriter } from '../../adapters/migration-side.js';
+import type { Conversation, OutboundMessage } from '../../domain/message.js';
 import type { Counters, Job } from '../../domain/migration/job.js';
 import type { MigrationStore, UnitLease, UnitResult } from '../ports/migration-store.js';
 import type { MigrationTelemetry } from '../ports/migration-telemetry.js';
@@ -14,6 +15,8 @@ export interface UnitContext {
   fresh: SideCaller;
   pageSize: number;
   telemetry: MigrationTelemetry;
+  /** Told of every import call into the new side and its answer (usage metering). */
+  imported(conversation: Conversation, messages: readonly OutboundMessage[], result: ImportResult): void;
   /** Records progress (fenced): false when this instance no longer holds the unit. */
   checkpoint(cursor: string | null, counts: Counters): Promise<boolean>;
   /** Finishes the unit (fenced): false when this instance no longer holds it. */

@@ -96,7 +96,7 @@ async function verifyConversation(context: UnitContext, conversation: Conversati
   let found = compareMessages(context, oldMessages, await collect(fresh, target, conversation, pageSize, settled));
   if (job.redrive) {
     const missing = found.filter((m) => m.kind === 'message_missing_on_new').map((m) => oldMessages.get(m.item as string) as OutboundMessage);
-    for (const chunk of chunks(missing, Math.max(1, target.limits.messagesPerCall))) await fresh.call(() => target.importMessages(conversation, chunk));
+    for (const chunk of chunks(missing, Math.max(1, target.limits.messagesPerCall))) context.imported(conversation, chunk, await fresh.call(() => target.importMessages(conversation, chunk)));
     if (missing.length > 0) found = markFixed(found, compareMessages(context, oldMessages, await collect(fresh, target, conversation, pageSize, settled)));
   }
   const open = found.some((m) => !m.fixed);
