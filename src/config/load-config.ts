@@ -208,7 +208,6 @@ function resolve(input: ConfigInput): Config {
         latencyMinSamples: input.guard.latencyMinSamples,
         consecutiveBreaches: input.guard.consecutiveBreaches,
         alphaPerHour: input.guard.alphaPerHour,
-        tau: input.guard.tau,
         noDataRollbackAfterSeconds: Math.round(ms('guard.noDataRollbackAfter', input.guard.noDataRollbackAfter) / 1000),
       },
       streakFailures: input.guard.streakFailures,

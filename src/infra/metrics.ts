@@ -24,7 +24,7 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  */
 const VERDICTS: readonly (Verdict | 'idle')[] = ['healthy', 'hold', 'breach', 'rollback', 'idle'];
 const JOB_STATUSES: readonly JobStatus[] = ['running', 'paused', 'finalizing', 'done'];
-const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-increase', 'p99', 'p99-increase', 'sequential-test', 'tripwire', 'no-data-cap'];
+const RULES: readonly RuleName[] = ['min-samples', 'error-rate', 'error-rate-increase', 'p99', 'latency-test', 'error-test', 'tripwire', 'no-data-cap'];
 
 export class Metrics implements Telemetry, GuardTelemetry, BridgeTelemetry {
   readonly registry = new Registry();

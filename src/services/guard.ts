@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { FailureStreak, type StreakRules } from '../domain/guard/failure-streak.js';
 import type { GuardRules } from '../domain/guard/guard-rules.js';
-import { PrefixSeries } from '../domain/guard/traffic-series.js';
+import { RollingSeries } from '../domain/guard/rolling-series.js';
+import { SETTLE_SECONDS } from '../domain/guard/window.js';
 import { judge, type GuardReport } from '../domain/guard/verdict.js';
 import type { Side } from '../domain/message.js';
 import { nextStep, planPosition, type Plan } from '../domain/plan.js';
@@ -48,12 +49,14 @@ export class Guard {
   private readonly streak: FailureStreak;
   private readonly clock: () => number;
   private readonly lookbackSeconds: number;
+  private readonly series: RollingSeries;
 
   constructor(private readonly options: GuardOptions) {
     this.clock = options.clock ?? Date.now;
     this.streak = new FailureStreak(options.streakRules);
     const r = options.rules;
-    this.lookbackSeconds = Math.max(r.testMaxAgeSeconds, r.judgeWindowSeconds + r.consecutiveBreaches, r.noDataRollbackAfterSeconds + r.judgeWindowSeconds);
+    this.lookbackSeconds = Math.max(r.errorTest.historySeconds, r.errorTest.memorySeconds, r.judgeWindowSeconds + r.consecutiveBreaches, r.noDataRollbackAfterSeconds + r.judgeWindowSeconds);
+    this.series = new RollingSeries(SETTLE_SECONDS, this.lookbackSeconds);
   }
 
   get lastReport(): GuardReport | null {
@@ -104,13 +107,15 @@ export class Guard {
     }
     const now = Math.floor(this.clock() / 1000) - 1;
     const since = Math.floor(Date.parse(state.since) / 1000);
-    const samples = await this.options.windows.read(Math.max(since, now - this.lookbackSeconds), now);
-    const report = judge({ series: PrefixSeries.of(samples), now, since, rules: this.options.rules });
+    // Old's history before the step counts too (the error test's reference); the verdict judges new from `since`.
+    const samples = await this.options.windows.read(now - this.lookbackSeconds, now);
+    this.series.update(samples, now);
+    const report = judge({ series: this.series, now, since, rules: this.options.rules });
     this.report = report;
     this.options.telemetry.guardReport(report);
     if (state.rollback) return report;
     if (report.verdict === 'rollback') {
-      await this.rollback(report.reason, { rule: report.rule, old: report.old, new: report.new, sequential: report.sequential, second: report.second });
+      await this.rollback(report.reason, { rule: report.rule, old: report.old, new: report.new, sequential: report.sequential, checks: report.checks, second: report.second });
     } else if (report.verdict === 'healthy' && this.options.plan.autoPromote) {
       await this.promote(state, report);
     }

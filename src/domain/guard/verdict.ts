@@ -1,4 +1,6 @@
-import { msprtLogLikelihoodRatio } from './sequential-test.js';
+import { lowerBound } from './event-counts.js';
+import { rateLogLikelihoodRatio } from './rate-test.js';
+import { checkErrors, checkLatency, type RatioCheck } from './ratio-checks.js';
 import type { GuardRules } from './guard-rules.js';
 import type { Totals, TrafficSeries } from './traffic-series.js';
 import { quantileOf } from './window.js';
@@ -6,7 +8,7 @@ import { quantileOf } from './window.js';
 export type Verdict = 'healthy' | 'hold' | 'breach' | 'rollback';
 
 export type RuleName =
-  | 'min-samples' | 'error-rate' | 'error-rate-increase' | 'p99' | 'p99-increase' | 'sequential-test' | 'tripwire' | 'no-data-cap';
+  | 'min-samples' | 'error-rate' | 'error-rate-increase' | 'p99' | 'latency-test' | 'error-test' | 'tripwire' | 'no-data-cap';
 
 export interface RuleCheck {
   rule: RuleName;
@@ -32,6 +34,7 @@ export interface GuardReport {
   second: number;
   old: SideFigures;
   new: SideFigures;
+  /** The error test's CUSUM: its evidence (nats), threshold, and the run of seconds it holds. */
   sequential: { logLikelihoodRatio: number; threshold: number; testStart: number | null; newRequests: number; oldRequests: number };
   checks: RuleCheck[];
 }
@@ -63,20 +66,19 @@ export function judge(input: VerdictInput): GuardReport {
   const judgeNew = series.totals('new', from(rules.judgeWindowSeconds), now);
   const checks: RuleCheck[] = [];
 
-  const tripwire = checkTripwire(series, now, since, rules);
-  checks.push(tripwire.check);
-  const sequential = checkSequential(series, now, since, rules);
-  checks.push(sequential.check);
+  const errors = checkErrors(series, now, since, rules);
+  const latency = checkLatency(series, now, since, rules);
+  const tripwire = checkTripwire(series, now, since, rules, errors.dispersion);
+  checks.push(tripwire.check, ratioCheck('error-test', errors), ratioCheck('latency-test', latency));
+  const e = errors.result;
+  const sequential = { logLikelihoodRatio: e?.statistic ?? 0, threshold: e?.threshold ?? Number.POSITIVE_INFINITY, testStart: e?.runStart ?? null, newRequests: e?.new.requests ?? 0, oldRequests: e?.old.requests ?? 0 };
   const report = (verdict: Verdict, reason: string, rule?: RuleName): GuardReport => ({
-    verdict, reason, rule, second: now, old, new: fresh, sequential: sequential.figures, checks,
+    verdict, reason, rule, second: now, old, new: fresh, sequential, checks,
   });
 
-  if (tripwire.check.status === 'fired') {
-    return report('rollback', `tripwire: ${tripwire.detail}`, 'tripwire');
-  }
-  if (sequential.check.status === 'fired') {
-    return report('rollback', `sequential test: new error rate ${pct(sequential.newRate)} vs old ${pct(sequential.oldRate)} over ${sequential.figures.newRequests}/${sequential.figures.oldRequests} requests since ${sequential.figures.testStart}, log LR ${sequential.figures.logLikelihoodRatio.toFixed(1)} ≥ ${sequential.figures.threshold.toFixed(1)}`, 'sequential-test');
-  }
+  if (tripwire.check.status === 'fired') return report('rollback', `tripwire: ${tripwire.detail}`, 'tripwire');
+  if (errors.fired) return report('rollback', `error test: ${errors.detail}`, 'error-test');
+  if (latency.fired) return report('rollback', `latency test: ${latency.detail}`, 'latency-test');
 
   if (judgeNew.requests < rules.minSamples) {
     checks.push({ rule: 'min-samples', status: 'breach', value: judgeNew.requests, limit: rules.minSamples });
@@ -155,18 +157,6 @@ const LIMITS: Limit[] = [
       return { value, status: overLimit(value, quantileOf(series.histogram('old', from, to), 0.99), rules) };
     },
   },
-  {
-    rule: 'p99-increase',
-    window: (r) => r.latencyWindowSeconds,
-    limit: (r) => r.maxP99IncreaseMs,
-    check(series, from, to, rules) {
-      const fresh = series.histogram('new', from, to);
-      const old = series.histogram('old', from, to);
-      const value = quantileOf(fresh, 0.99) - quantileOf(old, 0.99);
-      const enough = total(fresh) >= rules.latencyMinSamples && total(old) >= rules.latencyMinSamples;
-      return { value, status: enough && value > rules.maxP99IncreaseMs ? 'breach' : 'ok' };
-    },
-  },
 ];
 
 /** An absolute limit new is over: a breach, unless old is about as bad (then rolling back would not help). */
@@ -176,10 +166,11 @@ function overLimit(newValue: number, oldValue: number, rules: GuardRules): RuleC
 
 /**
  * Fast path: in a short window, is new's error count beyond what chance allows if its true rate
- * were margin × max(old's rate, floor)? Chernoff bound on the binomial tail: P(X ≥ k) ≤
- * exp(−n·KL(k/n ‖ p0)); it fires when that bound is below alphaPerCheck.
+ * were margin × max(old's rate, floor)? Chernoff bound on the tail: P(X ≥ k) ≤ exp(−n·KL(k/n ‖ p0))
+ * for the binomial (the negative binomial's exponent when old's failures are bursty); it fires
+ * when that bound is below alphaPerCheck.
  */
-function checkTripwire(series: TrafficSeries, now: number, since: number, rules: GuardRules) {
+function checkTripwire(series: TrafficSeries, now: number, since: number, rules: GuardRules, dispersion: number) {
   const { tripwire } = rules;
   const limit = Math.log(1 / tripwire.alphaPerCheck);
   let best = { value: 0, detail: '' };
@@ -190,11 +181,12 @@ function checkTripwire(series: TrafficSeries, now: number, since: number, rules:
     // The bar follows old over the judge window, and over the same short window when old is
     // clearly failing too (a shared blip): the short rate's lower bound, so its noise cannot raise the bar.
     const oldShortTotals = series.totals('old', from, now);
-    const oldShort = lowerBound(oldShortTotals);
+    const oldShort = lowerBound(oldShortTotals.errors, oldShortTotals.requests, dispersion);
     const oldLong = rate(series.totals('old', Math.max(since, now - rules.judgeWindowSeconds + 1), now));
     const p0 = Math.min(0.999, tripwire.margin * Math.max(oldShort, oldLong, tripwire.floorErrorRate));
     const observed = fresh.errors / fresh.requests;
-    const evidence = observed > p0 ? fresh.requests * klBernoulli(observed, p0) : 0;
+    // The Chernoff exponent of the binomial, or with bursts of the negative binomial: its tail is heavier.
+    const evidence = observed > p0 ? rateLogLikelihoodRatio(fresh.errors, fresh.requests, p0, observed / p0, dispersion) : 0;
     if (evidence > best.value) {
       best = { value: evidence, detail: `${fresh.errors}/${fresh.requests} new-side failures in ${windowSeconds}s (${pct(observed)}) against a bar of ${pct(p0)} (old ${pct(Math.max(oldShort, oldLong))}), evidence ${evidence.toFixed(1)} ≥ ${limit.toFixed(1)}` };
     }
@@ -203,27 +195,9 @@ function checkTripwire(series: TrafficSeries, now: number, since: number, rules:
   return { check, detail: best.detail };
 }
 
-/** Staggered mSPRTs: one starts every testRestartSeconds; alpha is split over the tests an hour starts. */
-function checkSequential(series: TrafficSeries, now: number, since: number, rules: GuardRules) {
-  const testsPerHour = 3_600 / rules.testRestartSeconds;
-  const threshold = Math.log(testsPerHour / rules.alphaPerHour);
-  let best = { llr: 0, start: null as number | null, nN: 0, nO: 0, rateN: 0, rateO: 0 };
-  const firstStart = Math.max(since, now - rules.testMaxAgeSeconds + 1);
-  const alignedFirst = Math.ceil(firstStart / rules.testRestartSeconds) * rules.testRestartSeconds;
-  for (let start = alignedFirst; start <= now; start += rules.testRestartSeconds) {
-    const fresh = series.totals('new', start, now);
-    const old = series.totals('old', start, now);
-    if (fresh.requests < rules.minSamples || old.requests < rules.minSamples || fresh.errors + old.errors < rules.testMinErrors) continue;
-    const llr = msprtLogLikelihoodRatio({ newRequests: fresh.requests, newErrors: fresh.errors, oldRequests: old.requests, oldErrors: old.errors }, rules.tau);
-    if (llr > best.llr) best = { llr, start, nN: fresh.requests, nO: old.requests, rateN: rate(fresh), rateO: rate(old) };
-  }
-  const check: RuleCheck = { rule: 'sequential-test', status: best.llr >= threshold ? 'fired' : 'ok', value: best.llr, limit: threshold };
-  return {
-    check,
-    newRate: best.rateN,
-    oldRate: best.rateO,
-    figures: { logLikelihoodRatio: best.llr, threshold, testStart: best.start, newRequests: best.nN, oldRequests: best.nO },
-  };
+function ratioCheck(rule: RuleName, check: RatioCheck): RuleCheck {
+  if (!check.result) return { rule, status: 'n/a', value: 0, limit: 0 };
+  return { rule, status: check.fired ? 'fired' : 'ok', value: check.result.statistic, limit: check.result.threshold };
 }
 
 /** How long (s) the judge window has been short of samples, looking back from now. */
@@ -238,17 +212,6 @@ function secondsWithoutData(series: TrafficSeries, now: number, since: number, r
   return seconds;
 }
 
-/** The error rate minus two standard errors (0 with no data). */
-function lowerBound(t: Totals): number {
-  if (t.requests === 0) return 0;
-  const p = t.errors / t.requests;
-  return Math.max(0, p - 2 * Math.sqrt((p * (1 - p)) / t.requests));
-}
-
-function klBernoulli(p: number, q: number): number {
-  const term = (a: number, b: number) => (a === 0 ? 0 : a * Math.log(a / b));
-  return term(p, q) + term(1 - p, 1 - q);
-}
 
 const rate = (t: Totals) => (t.requests === 0 ? 0 : t.errors / t.requests);
 const total = (histogram: number[]) => histogram.reduce((a, b) => a + b, 0);

@@ -1,7 +1,16 @@
 import type { Side } from '../message.js';
 
-/** Upper bounds (ms) of the latency buckets the guard counts in; the last bucket is +Inf. */
-export const GUARD_LATENCY_BOUNDS_MS = [5, 10, 25, 50, 75, 100, 150, 200, 300, 400, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000];
+/**
+ * Upper bounds (ms) of the latency buckets the guard counts in, the last bucket being +Inf: 5 ms
+ * × 2^(k/8) up to 10 s in whole ms, distinct (a Redis field is named by its bound): from 100 ms
+ * on, a bound is never more than 10 % past any latency in its bucket. The latency test counts sends past
+ * a bound: the finer the bounds, the closer that edge sits to the tolerance, and the more a
+ * regression's slow sends tell it.
+ */
+export const GUARD_LATENCY_BOUNDS_MS: readonly number[] = [...new Set(Array.from({ length: 89 }, (_, k) => Math.round(5 * 2 ** (k / 8))))];
+
+/** A second this old (s) is final: instances flush just after each second closes, and a later flush is lost to the guard. */
+export const SETTLE_SECONDS = 5;
 
 /** What one side did in some stretch of time: sends, failures by class, latency histogram. */
 export interface SideCounts {
@@ -40,9 +49,15 @@ export function addCounts(into: SideCounts, from: SideCounts): SideCounts {
 
 /** The bucket index of a latency. */
 export function latencyBucket(ms: number): number {
-  let i = 0;
-  while (i < GUARD_LATENCY_BOUNDS_MS.length && ms > GUARD_LATENCY_BOUNDS_MS[i]!) i++;
-  return i;
+  let lo = 0;
+  let hi = GUARD_LATENCY_BOUNDS_MS.length;
+  // The first bound at or above ms (binary search: this runs on every send).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ms > GUARD_LATENCY_BOUNDS_MS[mid]!) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

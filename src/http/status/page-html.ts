@@ -80,7 +80,7 @@ const BODY = `
       </tbody>
     </table>
     <div class="guard-seq">
-      <div>Sequential test <span class="muted">log-likelihood ratio</span> <b class="num" id="guard-llr">—</b> <span class="muted">of</span> <b class="num" id="guard-llr-limit">—</b> <span class="muted" id="guard-llr-n"></span></div>
+      <div>Error test <span class="muted">evidence (CUSUM, nats)</span> <b class="num" id="guard-llr">—</b> <span class="muted">of</span> <b class="num" id="guard-llr-limit">—</b> <span class="muted" id="guard-llr-n"></span></div>
       <div class="meter" id="guard-llr-meter"><div></div></div>
     </div>
     <table id="guard-checks"><thead><tr><th>rule</th><th>status</th><th class="r">value</th><th class="r">limit</th></tr></thead><tbody></tbody></table>

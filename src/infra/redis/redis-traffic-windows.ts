@@ -1,5 +1,5 @@
 import type { RedisClient } from './redis-connection.js';
-import { addCounts, emptyCounts, GUARD_LATENCY_BOUNDS_MS, type SecondSample, type SideCounts } from '../../domain/guard/window.js';
+import { addCounts, emptyCounts, GUARD_LATENCY_BOUNDS_MS, SETTLE_SECONDS, type SecondSample, type SideCounts } from '../../domain/guard/window.js';
 import { SIDES } from '../../domain/message.js';
 import type { TrafficWindows } from '../../services/ports/traffic-windows.js';
 import type { RedisKeys } from './keys.js';
@@ -9,7 +9,6 @@ const SCALARS = ['requests', 'errors', 'timeouts', 'vendorErrors', 'unavailable'
 const CODES: Record<(typeof SCALARS)[number], string> = { requests: 'r', errors: 'e', timeouts: 't', vendorErrors: 'v', unavailable: 'u', rejected: 'j' };
 const BUCKETS = GUARD_LATENCY_BOUNDS_MS.length + 1;
 /** Seconds that may still receive a late flush; older ones are read once and cached. */
-const SETTLE_SECONDS = 5;
 
 /**
  * Fleet windows in Redis: one hash per second per shard (`side:field` → count), written with
@@ -38,7 +37,7 @@ export class RedisTrafficWindows implements TrafficWindows {
         if (counts.requests === 0) continue;
         for (const field of SCALARS) if (counts[field] > 0) pipeline.hincrby(key, `${side}:${CODES[field]}`, counts[field]);
         counts.latency.forEach((n, i) => {
-          if (n > 0) pipeline.hincrby(key, `${side}:l${i}`, n);
+          if (n > 0) pipeline.hincrby(key, latencyField(side, i), n);
         });
       }
       pipeline.expire(key, this.retainSeconds);
@@ -83,6 +82,14 @@ export class RedisTrafficWindows implements TrafficWindows {
 function parseSide(fields: Record<string, string>, side: string): SideCounts {
   const counts = emptyCounts();
   for (const field of SCALARS) counts[field] = Number(fields[`${side}:${CODES[field]}`] ?? 0);
-  for (let i = 0; i < BUCKETS; i++) counts.latency[i] = Number(fields[`${side}:l${i}`] ?? 0);
+  for (let i = 0; i < BUCKETS; i++) counts.latency[i] = Number(fields[latencyField(side, i)] ?? 0);
   return counts;
+}
+
+/**
+ * A bucket's field is named by its bound (`new:b381`, `new:binf`), not its index: builds with other
+ * bounds (`new:l<index>`) never add into the same field during a rolling deploy.
+ */
+function latencyField(side: string, bucket: number): string {
+  return `${side}:b${GUARD_LATENCY_BOUNDS_MS[bucket] ?? 'inf'}`;
 }

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FailureStreak } from '../../../src/domain/guard/failure-streak.js';
 import { DEFAULT_GUARD_RULES, type GuardRules } from '../../../src/domain/guard/guard-rules.js';
-import { msprtLogLikelihoodRatio } from '../../../src/domain/guard/sequential-test.js';
 import { PrefixSeries } from '../../../src/domain/guard/traffic-series.js';
 import { judge } from '../../../src/domain/guard/verdict.js';
-import { emptyCounts, latencyBucket, quantileOf, type SecondSample } from '../../../src/domain/guard/window.js';
+import { emptyCounts, GUARD_LATENCY_BOUNDS_MS, latencyBucket, quantileOf, type SecondSample } from '../../../src/domain/guard/window.js';
 
-interface SideLoad { rps: number; errorRate: number; latencyMs: number }
+interface SideLoad { rps: number; errorRate: number; latencyMs: number; /** This share of the sends take slowMs instead. */ slowShare?: number; slowMs?: number }
 const HEALTHY: SideLoad = { rps: 100, errorRate: 0.02, latencyMs: 40 };
 const T0 = 1_800_000_000;
 
@@ -21,7 +20,9 @@ function traffic(seconds: number, shape: (s: number) => { old: SideLoad; new: Si
       const counts = sample.sides[side];
       counts.requests = load.rps;
       counts.errors = counts.vendorErrors = Math.round(load.rps * load.errorRate);
-      counts.latency[latencyBucket(load.latencyMs)] = load.rps;
+      const slow = Math.round(load.rps * (load.slowShare ?? 0));
+      counts.latency[latencyBucket(load.latencyMs)] = load.rps - slow;
+      if (slow > 0) counts.latency[latencyBucket(load.slowMs ?? load.latencyMs)]! += slow;
     }
     return sample;
   });
@@ -94,27 +95,57 @@ test('a new p99 over the absolute limit rolls back; shared with old it holds', (
   assert.equal(shared.verdict, 'hold');
 });
 
-test('new p99 more than the allowed increase over old rolls back', () => {
+test('new slower than old by more than the allowed increase rolls back by the latency test; within it, healthy', () => {
   const report = verdictOf(traffic(120, () => ({ old: HEALTHY, new: { ...HEALTHY, latencyMs: 380 } })));
   assert.equal(report.verdict, 'rollback');
-  assert.equal(report.rule, 'p99-increase');
-  assert.ok(report.new.p99Ms - report.old.p99Ms > 250);
+  assert.equal(report.rule, 'latency-test');
+  assert.match(report.reason, /took over \d+ms \(old's p\d+ \d+ms \+ 250ms allowed/);
+  assert.equal(verdictOf(traffic(120, () => ({ old: HEALTHY, new: { ...HEALTHY, latencyMs: 200 } }))).verdict, 'healthy');
 });
 
-test('the sequential test catches a steady doubling the fixed limits miss, and not equal rates', () => {
+test('both sides slow alike (a shared blip) is not a latency regression of new; new alone slow is', () => {
+  // 12 % of the sends at 400 ms: past new's allowance at p90 (old's p90 + 250 ms), and for old too.
+  const slow = { ...HEALTHY, slowShare: 0.12, slowMs: 400 };
+  const shape = (both: boolean) => (s: number) => (s >= 900 ? { old: both ? slow : HEALTHY, new: slow } : { old: HEALTHY, new: HEALTHY });
+  const rules = { ...DEFAULT_GUARD_RULES, maxP99Ms: 1e9, tripwire: { ...DEFAULT_GUARD_RULES.tripwire, alphaPerCheck: 0 } };
+  assert.notEqual(verdictOf(traffic(930, shape(true)), rules).verdict, 'rollback');
+  const alone = verdictOf(traffic(930, shape(false)), rules);
+  assert.equal(alone.verdict, 'rollback');
+  assert.equal(alone.rule, 'latency-test');
+});
+
+test('the error test catches a steady doubling the fixed limits miss, against old\'s history; equal rates leave it at zero', () => {
   const doubled = traffic(300, () => ({ old: HEALTHY, new: { ...HEALTHY, errorRate: 0.04 } }));
   const report = verdictOf(doubled);
   assert.equal(report.verdict, 'rollback');
-  assert.equal(report.rule, 'sequential-test');
+  assert.equal(report.rule, 'error-test');
+  assert.match(report.reason, /against old's steady 2\.00% over 900s/);
   assert.ok(report.sequential.logLikelihoodRatio >= report.sequential.threshold);
   assert.equal(verdictOf(traffic(600, () => ({ old: HEALTHY, new: HEALTHY }))).sequential.logLikelihoodRatio, 0);
 });
 
-test('mSPRT statistic: zero when new is not worse, growing with evidence', () => {
-  assert.equal(msprtLogLikelihoodRatio({ newRequests: 1000, newErrors: 10, oldRequests: 1000, oldErrors: 20 }, 0.02), 0);
-  const small = msprtLogLikelihoodRatio({ newRequests: 1000, newErrors: 40, oldRequests: 1000, oldErrors: 20 }, 0.02);
-  const large = msprtLogLikelihoodRatio({ newRequests: 10000, newErrors: 400, oldRequests: 10000, oldErrors: 200 }, 0.02);
-  assert.ok(large > small && large > 30, `${small} ${large}`);
+test("old's history before the step counts as its reference: a doubling right after a step is judged against it", () => {
+  // 15 min of both sides at 2 % before the step; new doubles from the step on.
+  const samples = traffic(960, (s) => ({ old: HEALTHY, new: { ...HEALTHY, errorRate: s >= 900 ? 0.04 : 0.02 } }));
+  const report = verdictOf(samples, DEFAULT_GUARD_RULES, T0 + 900);
+  assert.equal(report.rule, 'error-test');
+  assert.match(report.reason, /old's steady/);
+  const noHistory = verdictOf(samples.slice(900), DEFAULT_GUARD_RULES, T0 + 900);
+  assert.match(noHistory.checks.find((c) => c.rule === 'error-test') ? noHistory.reason : '', /./);
+  assert.ok(noHistory.sequential.logLikelihoodRatio < report.sequential.logLikelihoodRatio, 'without history the same seconds hold less evidence');
+});
+
+test('when old moves with new (a shared step), the error test judges against old in the same seconds and holds off', () => {
+  const step = traffic(1_200, (s) => {
+    const load = { ...HEALTHY, errorRate: s >= 1_100 ? 0.06 : 0.02 };
+    return { old: load, new: load };
+  });
+  const rules = { ...DEFAULT_GUARD_RULES, maxErrorRateIncrease: 1, tripwire: { ...DEFAULT_GUARD_RULES.tripwire, alphaPerCheck: 0 } };
+  assert.notEqual(verdictOf(step, rules).verdict, 'rollback');
+  const noVeto = { ...rules, errorTest: { ...rules.errorTest, vetoWindows: [], vetoEvidence: Number.POSITIVE_INFINITY } };
+  const blind = verdictOf(step, noVeto);
+  assert.equal(blind.verdict, 'rollback', 'without the veto old\'s stale history would make it fire');
+  assert.equal(blind.rule, 'error-test');
 });
 
 test('the tripwire fires on a burst within seconds, but not when old bursts too', () => {
@@ -162,4 +193,19 @@ test('the failure streak trips at N consecutive new failures, resets on a succes
     tripped ||= shared.record('new', false);
   }
   assert.equal(tripped, false, 'old failing as much: a shared outage');
+});
+
+test('a latency falls in the first bucket whose bound is at or above it; past the last, the +Inf bucket', () => {
+  const bounds = GUARD_LATENCY_BOUNDS_MS;
+  assert.equal(latencyBucket(0), 0);
+  assert.equal(latencyBucket(bounds[0]!), 0);
+  assert.equal(latencyBucket(bounds[0]! + 0.1), 1);
+  assert.equal(latencyBucket(bounds[bounds.length - 1]! + 1), bounds.length);
+  for (let ms = 0; ms < 12_000; ms += 7.3) {
+    const linear = bounds.findIndex((bound) => ms <= bound);
+    assert.equal(latencyBucket(ms), linear < 0 ? bounds.length : linear, `at ${ms} ms`);
+  }
+  // Distinct (a Redis field is named by its bound), and from 100 ms on never more than 10 % apart.
+  assert.equal(new Set(bounds).size, bounds.length);
+  for (let i = 1; i < bounds.length; i++) if (bounds[i - 1]! >= 100) assert.ok(bounds[i]! / bounds[i - 1]! <= 1.1, `${bounds[i - 1]} → ${bounds[i]}`);
 });
