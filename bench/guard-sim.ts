@@ -11,7 +11,7 @@ import { simulate } from './guard/simulate.js';
  * how many runs rolled back, the time to detect, false rollbacks over the healthy runs, the
  * false-rollback rate per hour measured by extrapolation, and the CPU an evaluation costs.
  * Options: --healthy-seeds N (default 200 per healthy scenario), --seeds N (default 200 per
- * regression), --rate-hours N (hours of healthy traffic per raised budget; default 40), --only
+ * regression), --rate-hours N (hours of healthy traffic at the smallest raise; default 100), --only
  * healthy,regressions,rate,cost, --match TEXT (only the scenarios whose name holds it).
  */
 function option(name: string, fallback: number): number {
@@ -25,7 +25,7 @@ const matchAt = process.argv.indexOf('--match');
 const matches = (scenario: Scenario) => matchAt < 0 || scenario.name.includes(process.argv[matchAt + 1]!);
 const healthySeeds = option('--healthy-seeds', 200);
 const regressionSeeds = option('--seeds', 200);
-const rateHours = option('--rate-hours', 40);
+const rateHours = option('--rate-hours', 100);
 // The rules a gateway runs with by default (config defaults), not a copy tuned for the bench.
 const defaults = loadConfig({ env: {} }).guard;
 const rules = defaults.rules;

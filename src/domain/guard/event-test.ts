@@ -49,7 +49,6 @@ export interface EventTestResult {
   vetoedSeconds: number;
   new: Events;
   old: Events;
-  reference: number | null;
 }
 
 /**
@@ -88,7 +87,7 @@ export function runEventTests(count: EventCount, from: number, to: number, optio
   }
   return runs.map((run) => {
     const since = run.runStart ?? to + 1;
-    return { ...run, new: eventsIn(count, 'new', since, to), old: eventsIn(count, 'old', since, to), reference };
+    return { ...run, new: eventsIn(count, 'new', since, to), old: eventsIn(count, 'old', since, to) };
   });
 }
 
