@@ -133,7 +133,7 @@ export class SendMessage {
    */
   private sawSender(userId: string, state: RolloutState): void {
     const { online, router } = this.deps;
-    if (online) online.seenOnline(router.route({ type: 'user', id: userId }, state).cohort, userId);
+    if (online && !online.seenThisMinute(userId)) online.seenOnline(router.route({ type: 'user', id: userId }, state).cohort, userId);
   }
 
   /**

@@ -141,6 +141,12 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
     open.onlineHeld[side] += seen[side].size - before;
   }
 
+  seenThisMinute(userId: string): boolean {
+    const now = this.clock();
+    const seen = this.pending.get(Math.floor(now / HOUR_MS))?.online.get(Math.floor(now / MINUTE_MS));
+    return seen !== undefined && (seen.old.has(userId) || seen.new.has(userId));
+  }
+
   /**
    * An import call into `side`: what it created is history storage. A side that answers counts
    * only (no ids) leaves a call that was partly `existing` counted at its messages' average size.

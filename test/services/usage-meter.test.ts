@@ -109,6 +109,17 @@ test('usage meter: the peak is the most users seen online in one minute, with it
   assert.deepEqual([report.sides.new.activeUsers.today, report.sides.new.messages], [2, 1], 'dave and erin are active users of what new took');
 });
 
+test('usage meter: a user seen online this minute is known as such on either side, so a sender is looked up once, not per message', () => {
+  let now = Date.UTC(2026, 11, 10, 14, 5, 10);
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), clock: () => now });
+  assert.equal(meter.seenThisMinute('alice'), false);
+  meter.seenOnline('old', 'alice');
+  assert.equal(meter.seenThisMinute('alice'), true);
+  assert.equal(meter.seenThisMinute('bob'), false);
+  now = Date.UTC(2026, 11, 10, 14, 6, 0);
+  assert.equal(meter.seenThisMinute('alice'), false, 'a new minute');
+});
+
 test('usage meter: imports are history storage apart from the sends; only what an import published is billed, and not extrapolated', async () => {
   const now = Date.UTC(2026, 11, 10, 12);
   const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: { new: NEW_PRICE }, logger: createLogger('silent'), clock: () => now });
