@@ -27,8 +27,8 @@ export interface AccountOptions {
   /** The scenario, as printed: `fault <name>: ...`. */
   name: string;
   sides: { old: SimProcess; new: SimProcess };
-  /** Reads the outbox through some gateway that is up. */
-  outbox: () => Promise<OutboxReport>;
+  /** Reads the outbox through some gateway that is up (the response body: a report, or an error while it cannot read Redis). */
+  outbox: () => Promise<unknown>;
   messages: Logical[];
   /**
    * How long to let the outbox drain (nothing owed or unconfirmed, and every promised message on
@@ -107,8 +107,10 @@ interface Snapshot {
 }
 
 async function look(options: AccountOptions): Promise<Snapshot> {
-  const [report, old, fresh] = await Promise.all([options.outbox().catch(() => undefined), options.sides.old.payloads(), options.sides.new.payloads()]);
-  return { report, byPayload: { old: index(old), new: index(fresh) }, ids: { old: new Set(old.map((m) => m.id)), new: new Set(fresh.map((m) => m.id)) } };
+  // A gateway answering an error (a 503 while its Redis fails over) has no report to give: look again later.
+  const report = options.outbox().then((body) => (isReport(body) ? body : undefined), () => undefined);
+  const [outbox, old, fresh] = await Promise.all([report, options.sides.old.payloads(), options.sides.new.payloads()]);
+  return { report: outbox, byPayload: { old: index(old), new: index(fresh) }, ids: { old: new Set(old.map((m) => m.id)), new: new Set(fresh.map((m) => m.id)) } };
 }
 
 function index(stored: Array<{ id: string; payload: string }>): Map<string, string[]> {
@@ -119,6 +121,10 @@ function index(stored: Array<{ id: string; payload: string }>): Map<string, stri
     else map.set(payload, [id]);
   }
   return map;
+}
+
+function isReport(body: unknown): body is OutboxReport {
+  return typeof body === 'object' && body !== null && 'counts' in body;
 }
 
 function drained(report: OutboxReport | undefined): boolean {
