@@ -85,6 +85,8 @@ export const PROJECTED_STEPS = [25, 50, 100] as const;
 export class UsageMeter implements OnlineUsers, ImportMeter {
   private readonly clock: () => number;
   private pending = new Map<number, OpenHour>();
+  /** The minute each user was last seen online (one lookup per send; bounded, cleared when full). */
+  private readonly lastSeenMinute = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly unitOf: Record<Side, PriceTable['unit']>;
@@ -134,6 +136,8 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
     const open = this.openHour(now);
     if (open.onlineHeld[side] >= MAX_PENDING_USERS) return;
     const minute = Math.floor(now / MINUTE_MS);
+    if (this.lastSeenMinute.size >= MAX_PENDING_USERS) this.lastSeenMinute.clear();
+    this.lastSeenMinute.set(userId, minute);
     let seen = open.online.get(minute);
     if (!seen) open.online.set(minute, (seen = { old: new Set(), new: new Set() }));
     const before = seen[side].size;
@@ -142,9 +146,7 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
   }
 
   seenThisMinute(userId: string): boolean {
-    const now = this.clock();
-    const seen = this.pending.get(Math.floor(now / HOUR_MS))?.online.get(Math.floor(now / MINUTE_MS));
-    return seen !== undefined && (seen.old.has(userId) || seen.new.has(userId));
+    return this.lastSeenMinute.get(userId) === Math.floor(this.clock() / MINUTE_MS);
   }
 
   /**

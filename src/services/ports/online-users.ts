@@ -7,6 +7,6 @@ import type { Side } from '../../domain/message.js';
  */
 export interface OnlineUsers {
   seenOnline(side: Side, userId: string): void;
-  /** Seen this minute (since the last flush), on either side: a sender of many messages has their side looked up once, not per message. */
+  /** Seen this minute, on either side: a sender of many messages has their side looked up once a minute, not per message. */
   seenThisMinute(userId: string): boolean;
 }
