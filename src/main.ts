@@ -175,7 +175,12 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   };
 
   const rawSides = { old: createAdapter(config.sides.old, logger, options.seams), new: createAdapter(config.sides.new, logger, options.seams) };
-  const usage = new UsageMeter({ store: usageStore, prices: config.billing, slas: config.sla, logger });
+  // Only the gate reads the verified users: without it nothing follows them (no poll of Redis each second).
+  const verifiedUsers = config.migrate.requireVerified ? new VerifiedUsers(migrationStore, logger) : undefined;
+  const router = new Router(stateView, eligibility, config.flags.flagName, verifiedUsers);
+  const usage = new UsageMeter({
+    store: usageStore, prices: config.billing, slas: config.sla, logger, cohortOf: (userId) => router.route({ type: 'user', id: userId }).cohort,
+  });
   const metered = config.metering.enabled ? usage : undefined;
   const sides = {
     old: new InstrumentedAdapter('old', rawSides.old, telemetry, metered),
@@ -198,9 +203,6 @@ export async function createCutover(config: Config, options: CreateOptions = {})
     },
   });
   if (mirror) stateView.onChange((state) => void mirror.mirror(state));
-  // Only the gate reads the verified users: without it nothing follows them (no poll of Redis each second).
-  const verifiedUsers = config.migrate.requireVerified ? new VerifiedUsers(migrationStore, logger) : undefined;
-  const router = new Router(stateView, eligibility, config.flags.flagName, verifiedUsers);
 
   const workers = Object.fromEntries(SIDES.map((side) => [side, new OutboxWorker({
     side, adapter: sides[side], outbox, telemetry: metrics, logger, concurrency: config.outbox.concurrency,
@@ -209,9 +211,9 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   })])) as Record<Side, OutboxWorker>;
 
   const sendMessage = new SendMessage({
-    router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs, online: metered,
+    router, outbox, sides, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), handOverDelayMs: config.outbox.backoffBaseMs, activity: metered,
   });
-  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), online: metered });
+  const bridge = new BridgeIntake({ router, outbox, telemetry: metrics, logger, onCommitted: (side) => workers[side].wake(), activity: metered });
   const consistency = new ConsistencyCheck({ sides, telemetry: metrics, logger, ...config.migrate.consistency });
   const readHistory = new ReadHistory({ router, sides, consistency });
   const migrationSides = { old: createMigrationSide(config.sides.old, rawSides.old), new: createMigrationSide(config.sides.new, rawSides.new) };

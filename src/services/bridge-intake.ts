@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CutoverError, IdempotencyMismatchError, OutboxUnavailableError } from '../domain/errors.js';
 import { otherSide, type OutboundMessage, type Side } from '../domain/message.js';
 import type { BridgeTelemetry } from './ports/bridge-telemetry.js';
-import type { OnlineUsers } from './ports/online-users.js';
+import type { MessageActivity } from './ports/message-activity.js';
 import type { Outbox, OutboxRecord } from './ports/outbox.js';
 import type { Router } from './router.js';
 
@@ -12,8 +12,8 @@ export interface BridgeIntakeDeps {
   telemetry: BridgeTelemetry;
   /** Called once a bridged message is queued for `target`, so local workers write it at once. */
   onCommitted?: (target: Side) => void;
-  /** Told of each sender: their app sent through `from`'s SDK, so it is connected there. */
-  online?: OnlineUsers;
+  /** Told of each message: its sender's app sent it through `from`'s SDK, so it is connected there. */
+  activity?: MessageActivity;
   clock?: () => number;
   logger?: Pick<Logger, 'warn' | 'error'>;
 }
@@ -48,10 +48,10 @@ export class BridgeIntake {
 
   async accept(from: Side, message: OutboundMessage): Promise<BridgeReceipt> {
     const { router, outbox, telemetry } = this.deps;
-    this.deps.online?.seenOnline(from, message.from);
     const route = router.route(message.to);
     const target = otherSide(from);
     if (route.secondary === null && route.primary === from) {
+      this.deps.activity?.bridged(message, from, null);
       telemetry.bridged(from, 'not_needed');
       return { id: message.id, from, to: null, duplicate: false };
     }
@@ -68,11 +68,13 @@ export class BridgeIntake {
     }
     if (begun.status !== 'new') {
       // In flight: another delivery of the same event is being taken; it crosses once.
+      this.deps.activity?.bridged(message, from, null, now);
       telemetry.bridged(from, 'duplicate');
       return { id: message.id, from, to: target, duplicate: true };
     }
     const committed = outbox.commit(record, { id: message.id, primary: from, secondary: target, stateVersion: route.state.version, acceptedAt: now });
     void committed.then(() => this.deps.onCommitted?.(target));
+    this.deps.activity?.bridged(message, from, target, now);
     telemetry.bridged(from, 'bridged');
     return { id: message.id, from, to: target, duplicate: false };
   }

@@ -3,6 +3,12 @@ import { deliver, type AdapterHealth, type MessagingAdapter } from '../adapters/
 import type { HistoryQuery, OutboundMessage, Side } from '../domain/message.js';
 import type { AdapterOp, Telemetry } from './ports/telemetry.js';
 
+/**
+ * The wall clock when the process started: plus `performance.now()`, the time within the clock's
+ * steps since, without reading the clock again on the send path.
+ */
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Wraps a side's adapter so every call is counted and timed by outcome, in one place. */
 export class InstrumentedAdapter implements MessagingAdapter {
   readonly kind: string;
@@ -12,7 +18,7 @@ export class InstrumentedAdapter implements MessagingAdapter {
     readonly inner: MessagingAdapter,
     private readonly telemetry: Telemetry,
     /** Told of every send, for usage and SLA metering (in memory: no I/O here). */
-    private readonly metered?: { delivered(side: Side, message: OutboundMessage, seconds: number): void; failed(side: Side, failure: AdapterFailure): void },
+    private readonly metered?: { delivered(side: Side, message: OutboundMessage, seconds: number, at: number): void; failed(side: Side, failure: AdapterFailure): void },
   ) {
     this.kind = inner.kind;
   }
@@ -34,9 +40,10 @@ export class InstrumentedAdapter implements MessagingAdapter {
     } catch (err) {
       throw this.failed('send', started, err);
     }
-    const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
+    const seconds = (ended - started) / 1000;
     this.telemetry.adapterCall(this.side, 'send', 'ok', seconds);
-    this.metered?.delivered(this.side, message, seconds);
+    this.metered?.delivered(this.side, message, seconds, TIME_ORIGIN + ended);
   }
 
   async history(query: HistoryQuery): Promise<OutboundMessage[]> {

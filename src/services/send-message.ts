@@ -6,8 +6,7 @@ import {
   IdempotencyMismatchError, MessageInFlightError, OutboxUnavailableError, RejectedBySideError, SideUnavailableError,
 } from '../domain/errors.js';
 import type { OutboundMessage, Peer, Side } from '../domain/message.js';
-import type { RolloutState } from '../domain/rollout-state.js';
-import type { OnlineUsers } from './ports/online-users.js';
+import type { MessageActivity } from './ports/message-activity.js';
 import type { BeginResult, Outbox, OutboxRecord, Receipt } from './ports/outbox.js';
 import type { Telemetry } from './ports/telemetry.js';
 import type { Router } from './router.js';
@@ -42,8 +41,8 @@ export interface SendMessageDeps {
   onCommitted?: (secondary: Side) => void;
   /** How soon recovery takes over a message whose primary answered ambiguously. */
   handOverDelayMs?: number;
-  /** Told of the sender of each message taken (usage metering's concurrent users). */
-  online?: OnlineUsers;
+  /** Told of each message taken (usage metering's active and online users). */
+  activity?: MessageActivity;
   clock?: () => number;
 }
 
@@ -115,25 +114,15 @@ export class SendMessage {
       if ((!error.retryable || error.notSent) && (await this.abort(record, now))) throw this.notStored(route.primary, messageId, error);
       await this.handOver(record, now);
       telemetry.message(route.primary, 'pending');
-      this.sawSender(message.from, route.state);
+      this.deps.activity?.accepted(message, route.primary, route.secondary, now);
       return { ...receipt, duplicate: false, pending: true };
     }
     const committed = outbox.commit(record, receipt);
-    this.sawSender(message.from, route.state);
+    this.deps.activity?.accepted(message, route.primary, route.secondary, now);
     // A callback bound once per side: no closure per message.
     if (route.secondary) void committed.then(this.wake[route.secondary]);
     telemetry.message(route.primary, 'accepted');
     return { id: messageId, primary: receipt.primary, secondary: receipt.secondary, stateVersion: receipt.stateVersion, acceptedAt: now, duplicate: false, pending: false };
-  }
-
-  /**
-   * The sender's app is connected to their own cohort's side, the one it logs into, which need not
-   * be the primary (that follows the recipient). Nothing is said of the recipient, nor by
-   * secondary writes: the outbox makes them, from the server.
-   */
-  private sawSender(userId: string, state: RolloutState): void {
-    const { online, router } = this.deps;
-    if (online && !online.seenThisMinute(userId)) online.seenOnline(router.route({ type: 'user', id: userId }, state).cohort, userId);
   }
 
   /**

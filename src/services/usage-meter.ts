@@ -7,7 +7,7 @@ import type { AdapterFailure } from '../adapters/adapter-error.js';
 import type { ImportResult } from '../adapters/migration-side.js';
 import { slaReport, type SlaObjective, type SlaReport } from '../domain/usage/sla.js';
 import type { ImportMeter } from './ports/import-meter.js';
-import type { OnlineUsers } from './ports/online-users.js';
+import type { MessageActivity } from './ports/message-activity.js';
 import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } from './ports/usage-store.js';
 
 /**
@@ -26,6 +26,16 @@ const MAX_PENDING_USERS = 200_000;
 const RATE_HOURS = 6;
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
+/**
+ * A user's mark: the minute last seen (epoch minutes × MARK_MINUTE) plus what they were counted
+ * as: online in that minute, active in its hour. A small integer until 2097: no boxed numbers.
+ */
+const MARK_MINUTE = 16;
+const ONLINE: Record<Side, number> = { old: 1, new: 2 };
+const ACTIVE: Record<Side, number> = { old: 4, new: 8 };
+const ONLINE_ANYWHERE = ONLINE.old | ONLINE.new;
+const ACTIVE_ANYWHERE = ACTIVE.old | ACTIVE.new;
+const MINUTES_PER_HOUR = 60;
 
 /** One hour's counts held between flushes. */
 interface OpenHour {
@@ -43,6 +53,8 @@ export interface UsageMeterOptions {
   /** Each side's SLA, when one is configured (sla.<side>). */
   slas?: Partial<Record<Side, SlaObjective>>;
   logger: Logger;
+  /** The side a user's app logs into (their cohort): where a send through the API shows them online. */
+  cohortOf: (userId: string) => Side;
   clock?: () => number;
 }
 
@@ -79,14 +91,21 @@ export const PROJECTED_STEPS = [25, 50, 100] as const;
 /**
  * Meters what each side is given, in its billing unit, on the send path without a Redis call: a
  * few increments in memory per delivered message, flushed to the fleet-wide store every few
- * seconds with the users seen (distinct per flush) and those seen online per minute. Imports of
- * the migration job are counted apart. Reports the month so far and projects it.
+ * seconds with the users active (distinct per flush) and those seen online per minute. A user is
+ * counted as their messages are taken, not per write: active once an hour per side, online once a
+ * minute. Imports of the migration job are counted apart. Reports the month so far and projects it.
  */
-export class UsageMeter implements OnlineUsers, ImportMeter {
+export class UsageMeter implements MessageActivity, ImportMeter {
   private readonly clock: () => number;
   private pending = new Map<number, OpenHour>();
-  /** The minute each user was last seen online (one lookup per send; bounded, cleared when full). */
-  private readonly lastSeenMinute = new Map<string, number>();
+  /** The hour sends land in, looked up once an hour rather than per send (reset by a flush). */
+  private current: { hour: number; open: OpenHour } | undefined;
+  /**
+   * What each user was counted as when last seen (a mark): one lookup per party of a message, the
+   * sets touched only for what is new this minute (online) or hour (active). Bounded, cleared
+   * when full (users are then counted again, which the sets absorb).
+   */
+  private readonly marks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly unitOf: Record<Side, PriceTable['unit']>;
@@ -102,11 +121,13 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
 
   private openHour(now = this.clock()): OpenHour {
     const hour = Math.floor(now / HOUR_MS);
+    if (this.current?.hour === hour) return this.current.open;
     let open = this.pending.get(hour);
     if (!open) {
       open = { sides: { old: emptyHour(), new: emptyHour() }, users: { old: new Set(), new: new Set() }, online: new Map(), onlineHeld: { old: 0, new: 0 } };
       this.pending.set(hour, open);
     }
+    this.current = { hour, open };
     return open;
   }
 
@@ -115,38 +136,68 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
     this.openHour().sides[side].failures[failure]++;
   }
 
-  /** A message `side` took (a primary or a secondary write), in `seconds`. */
-  delivered(side: Side, message: OutboundMessage, seconds = 0): void {
-    const open = this.openHour();
-    if (seconds * 1000 > this.slowerThanMs[side]) open.sides[side].slow++;
+  /** A message `side` took (a primary or a secondary write) at `at` (epoch ms), in `seconds`. */
+  delivered(side: Side, message: OutboundMessage, seconds = 0, at = this.clock()): void {
+    const usage = this.openHour(at).sides[side];
+    if (seconds * 1000 > this.slowerThanMs[side]) usage.slow++;
     const bytes = Buffer.byteLength(message.payload) + ENVELOPE_BYTES;
-    const usage = open.sides[side];
     usage.messages++;
     usage.bytes += bytes;
     usage.units += billableUnits(this.unitOf[side], bytes, message.to.type === 'user' ? 1 : this.receivers[side]);
-    const users = open.users[side];
-    if (users.size >= MAX_PENDING_USERS) return;
-    users.add(message.from);
-    if (message.to.type === 'user') users.add(message.to.id);
   }
 
-  /** `userId`'s app is connected to `side` this minute (OnlineUsers: who tells it, and why). */
-  seenOnline(side: Side, userId: string): void {
-    const now = this.clock();
-    const open = this.openHour(now);
-    if (open.onlineHeld[side] >= MAX_PENDING_USERS) return;
+  accepted(message: OutboundMessage, primary: Side, secondary: Side | null, now: number): void {
+    const active = ACTIVE[primary] | (secondary === null ? 0 : ACTIVE[secondary]);
     const minute = Math.floor(now / MINUTE_MS);
-    if (this.lastSeenMinute.size >= MAX_PENDING_USERS) this.lastSeenMinute.clear();
-    this.lastSeenMinute.set(userId, minute);
-    let seen = open.online.get(minute);
-    if (!seen) open.online.set(minute, (seen = { old: new Set(), new: new Set() }));
-    const before = seen[side].size;
-    seen[side].add(userId);
-    open.onlineHeld[side] += seen[side].size - before;
+    const sender = message.from;
+    const held = this.heldBy(sender, minute);
+    // Online on either side this minute already: the sender's cohort is looked up once a minute, not per message.
+    const bits = (held & ONLINE_ANYWHERE) === 0 ? active | ONLINE[this.options.cohortOf(sender)] : active;
+    if ((bits & ~held) !== 0) this.count(sender, held, bits, minute, now);
+    if (message.to.type === 'user') this.countActive(message.to.id, active, minute, now);
   }
 
-  seenThisMinute(userId: string): boolean {
-    return this.lastSeenMinute.get(userId) === Math.floor(this.clock() / MINUTE_MS);
+  bridged(message: OutboundMessage, via: Side, to: Side | null, now = this.clock()): void {
+    const active = to === null ? 0 : ACTIVE[to];
+    const minute = Math.floor(now / MINUTE_MS);
+    this.countActive(message.from, ONLINE[via] | active, minute, now);
+    if (active !== 0 && message.to.type === 'user') this.countActive(message.to.id, active, minute, now);
+  }
+
+  /**
+   * What `userId` was counted as: online this minute, active this hour (the active sets are per
+   * hour; 0: not seen in either).
+   */
+  private heldBy(userId: string, minute: number): number {
+    const mark = this.marks.get(userId);
+    if (mark === undefined) return 0;
+    const base = minute * MARK_MINUTE;
+    if (mark >= base && mark < base + MARK_MINUTE) return mark - base;
+    const markMinute = Math.floor(mark / MARK_MINUTE);
+    return Math.floor(markMinute / MINUTES_PER_HOUR) === Math.floor(minute / MINUTES_PER_HOUR) ? (mark - markMinute * MARK_MINUTE) & ACTIVE_ANYWHERE : 0;
+  }
+
+  private countActive(userId: string, bits: number, minute: number, now: number): void {
+    const held = this.heldBy(userId, minute);
+    if ((bits & ~held) !== 0) this.count(userId, held, bits, minute, now);
+  }
+
+  /** Adds `userId` to the sets `bits` names that `held` does not, and marks them counted. */
+  private count(userId: string, held: number, bits: number, minute: number, now: number): void {
+    if (this.marks.size >= MAX_PENDING_USERS) this.marks.clear();
+    this.marks.set(userId, minute * MARK_MINUTE + (held | bits));
+    const open = this.openHour(now);
+    const added = bits & ~held;
+    for (const side of SIDES) {
+      if ((added & ACTIVE[side]) !== 0 && open.users[side].size < MAX_PENDING_USERS) open.users[side].add(userId);
+      if ((added & ONLINE[side]) !== 0 && open.onlineHeld[side] < MAX_PENDING_USERS) {
+        let seen = open.online.get(minute);
+        if (!seen) open.online.set(minute, (seen = { old: new Set(), new: new Set() }));
+        const before = seen[side].size;
+        seen[side].add(userId);
+        open.onlineHeld[side] += seen[side].size - before;
+      }
+    }
   }
 
   /**
@@ -182,6 +233,7 @@ export class UsageMeter implements OnlineUsers, ImportMeter {
     if (this.pending.size === 0) return;
     const taken = this.pending;
     this.pending = new Map();
+    this.current = undefined;
     const batches: UsageBatch[] = [...taken].map(([hour, open]) => ({
       hour, sides: open.sides, users: { old: [...open.users.old], new: [...open.users.new] },
       online: [...open.online].map(([minute, users]) => ({ minute, users: { old: [...users.old], new: [...users.new] } })),

@@ -16,17 +16,23 @@ function message(n: number, to: OutboundMessage['to'], payloadBytes: number): Ou
   return { id: `u-${n}`, from: `sender-${n % 7}`, to, payload: 'x'.repeat(payloadBytes), sentAt: 0 };
 }
 
+/** What the gateway tells the meter of a message taken for new alone: accepted, then new's write. */
+function took(meter: UsageMeter, taken: OutboundMessage, now: number): void {
+  meter.accepted(taken, 'new', null, now);
+  meter.delivered('new', taken, 0, now);
+}
+
 test('usage meter: a seeded traffic pattern gives the month to date and the month-end bill a hand computation gives', async () => {
   let now = Date.UTC(2026, 11, 10, 22, 10);
   const store = new MemoryUsageStore();
-  const meter = new UsageMeter({ store, prices: { new: NEW_PRICE }, logger: createLogger('silent'), clock: () => now });
+  const meter = new UsageMeter({ store, prices: { new: NEW_PRICE }, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => now });
   // Three hours (22:00, 23:00 on the 10th, 00:00 on the 11th), each: 10 small 1:1 messages and
   // 5 channel messages of 2,048 bytes stored (payload + the 80-byte envelope estimate).
   let n = 0;
   for (let hour = 0; hour < 3; hour++) {
     now = Date.UTC(2026, 11, 10, 22 + hour, 10);
-    for (let i = 0; i < 10; i++) meter.delivered('new', message(n++, { type: 'user', id: `peer-${i}` }, 100));
-    for (let i = 0; i < 5; i++) meter.delivered('new', message(n++, { type: 'channel', id: 'room' }, 2_048 - 80));
+    for (let i = 0; i < 10; i++) took(meter, message(n++, { type: 'user', id: `peer-${i}` }, 100), now);
+    for (let i = 0; i < 5; i++) took(meter, message(n++, { type: 'channel', id: 'room' }, 2_048 - 80), now);
     await meter.flush();
   }
   now = Date.UTC(2026, 11, 11, 0, 30);
@@ -56,7 +62,7 @@ test('usage meter: counts the store did not take are kept and sent with the next
   const store = new MemoryUsageStore();
   let fail = true;
   const flaky = { ...store, add: (batches: Parameters<MemoryUsageStore['add']>[0]) => (fail ? Promise.reject(new Error('Redis away')) : store.add(batches)), hours: store.hours.bind(store), activeUsers: store.activeUsers.bind(store) };
-  const meter = new UsageMeter({ store: flaky, prices: {}, logger: createLogger('silent'), clock: () => Date.UTC(2026, 11, 1, 12) });
+  const meter = new UsageMeter({ store: flaky, prices: {}, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => Date.UTC(2026, 11, 1, 12) });
   meter.delivered('old', message(1, { type: 'user', id: 'b' }, 10));
   await meter.flush();
   meter.delivered('old', message(2, { type: 'user', id: 'b' }, 10));
@@ -68,7 +74,7 @@ test('usage meter: counts the store did not take are kept and sent with the next
 
 test('usage meter: failed sends by class and slow ones feed the SLA report; a side without an SLA has none', async () => {
   const store = new MemoryUsageStore();
-  const meter = new UsageMeter({ store, prices: {}, slas: { new: { availability: 99, latencyMs: 200, latencyPercent: 90 } }, logger: createLogger('silent'), clock: () => Date.UTC(2026, 11, 2, 8) });
+  const meter = new UsageMeter({ store, prices: {}, slas: { new: { availability: 99, latencyMs: 200, latencyPercent: 90 } }, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => Date.UTC(2026, 11, 2, 8) });
   for (let i = 0; i < 97; i++) meter.delivered('new', message(i, { type: 'user', id: 'b' }, 10), i < 10 ? 0.5 : 0.01);
   meter.failed('new', 'timeout');
   meter.failed('new', 'vendor_error');
@@ -86,43 +92,81 @@ test('usage meter: failed sends by class and slow ones feed the SLA report; a si
   assert.equal((await meter.report()).sides.old.sla, null);
 });
 
-test('usage meter: the peak is the most users seen online in one minute, with its hour; what was delivered adds nobody online', async () => {
+test('usage meter: the peak is the most users seen online in one minute, with its hour; recipients and writes add nobody online', async () => {
   let now = Date.UTC(2026, 11, 10, 14, 5, 10);
-  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), clock: () => now });
-  meter.seenOnline('new', 'alice');
-  meter.seenOnline('new', 'bob');
-  meter.seenOnline('new', 'alice');
-  meter.seenOnline('old', 'carol');
-  // A primary or secondary write of dave's message to erin: a side took it, nobody is seen online by it.
-  meter.delivered('new', { id: 'd-1', from: 'dave', to: { type: 'user', id: 'erin' }, payload: 'hi', sentAt: now });
-  meter.delivered('old', { id: 'd-1', from: 'dave', to: { type: 'user', id: 'erin' }, payload: 'hi', sentAt: now });
+  const cohorts: Record<string, 'old' | 'new'> = { alice: 'new', bob: 'new', carol: 'old', dave: 'new', frank: 'new' };
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: (id) => cohorts[id]!, clock: () => now });
+  const to = (id: string) => ({ type: 'user' as const, id });
+  // Sent through the API: each sender online on their cohort's side, whichever side the message is written to.
+  meter.accepted({ id: 'a-1', from: 'alice', to: to('carol'), payload: 'hi', sentAt: now }, 'old', null, now);
+  meter.accepted({ id: 'a-2', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, 'new', 'old', now);
+  meter.accepted({ id: 'b-1', from: 'bob', to: to('erin'), payload: 'hi', sentAt: now }, 'new', null, now);
+  meter.accepted({ id: 'c-1', from: 'carol', to: { type: 'channel', id: 'room' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
+  // Writes of a message count what the side took, nobody online.
+  meter.delivered('new', { id: 'd-1', from: 'dave', to: to('erin'), payload: 'hi', sentAt: now }, 0, now);
+  meter.delivered('old', { id: 'd-1', from: 'dave', to: to('erin'), payload: 'hi', sentAt: now }, 0, now);
   await meter.flush();
   // The next minute, alice alone; an hour later, one user: neither is the peak.
   now = Date.UTC(2026, 11, 10, 14, 6, 0);
-  meter.seenOnline('new', 'alice');
+  meter.accepted({ id: 'a-3', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, 'new', null, now);
   now = Date.UTC(2026, 11, 10, 15, 30);
-  meter.seenOnline('new', 'frank');
+  meter.accepted({ id: 'f-1', from: 'frank', to: to('bob'), payload: 'hi', sentAt: now }, 'new', null, now);
   await meter.flush();
   const report = await meter.report();
-  assert.deepEqual(report.sides.new.peakConcurrentUsers, { users: 2, hour: '2026-12-10T14:00:00.000Z' });
-  assert.deepEqual(report.sides.old.peakConcurrentUsers, { users: 1, hour: '2026-12-10T14:00:00.000Z' });
-  assert.deepEqual([report.sides.new.activeUsers.today, report.sides.new.messages], [2, 1], 'dave and erin are active users of what new took');
+  assert.deepEqual(report.sides.new.peakConcurrentUsers, { users: 2, hour: '2026-12-10T14:00:00.000Z' }, 'alice and bob');
+  assert.deepEqual(report.sides.old.peakConcurrentUsers, { users: 1, hour: '2026-12-10T14:00:00.000Z' }, 'carol');
+  // Active: the parties of what each side was given (a channel's sender alone), not dave's writes.
+  assert.equal(report.sides.new.activeUsers.today, ['alice', 'bob', 'erin', 'carol', 'frank'].length);
+  assert.equal(report.sides.old.activeUsers.today, ['alice', 'carol', 'bob'].length);
+  assert.deepEqual([report.sides.new.messages, report.sides.old.messages], [1, 1], 'the writes are the messages counted');
 });
 
-test('usage meter: a user seen online this minute is known as such on either side, so a sender is looked up once, not per message', () => {
+test('usage meter: a sender\'s cohort is looked up once a minute, however many messages they send', () => {
   let now = Date.UTC(2026, 11, 10, 14, 5, 10);
-  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), clock: () => now });
-  assert.equal(meter.seenThisMinute('alice'), false);
-  meter.seenOnline('old', 'alice');
-  assert.equal(meter.seenThisMinute('alice'), true);
-  assert.equal(meter.seenThisMinute('bob'), false);
+  const looked: string[] = [];
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: (id) => (looked.push(id), 'old'), clock: () => now });
+  const send = (from: string) => meter.accepted({ id: `${from}-${now}`, from, to: { type: 'user', id: 'zed' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
+  for (let i = 0; i < 5; i++) send('alice');
+  send('bob');
+  assert.deepEqual(looked, ['alice', 'bob']);
   now = Date.UTC(2026, 11, 10, 14, 6, 0);
-  assert.equal(meter.seenThisMinute('alice'), false, 'a new minute');
+  send('alice');
+  assert.deepEqual(looked, ['alice', 'bob', 'alice'], 'a new minute');
+});
+
+test('usage meter: a user active in one hour is counted again in the next, so a new day counts them too', async () => {
+  let now = Date.UTC(2026, 11, 10, 23, 58);
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: () => 'old', clock: () => now });
+  const send = (id: string) => meter.accepted({ id, from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, 'old', null, now);
+  send('m-1');
+  now = Date.UTC(2026, 11, 10, 23, 59);
+  send('m-2');
+  now = Date.UTC(2026, 11, 11, 0, 1);
+  send('m-3');
+  await meter.flush();
+  const active = (await meter.report()).sides.old.activeUsers;
+  assert.deepEqual([active.today, active.month], [2, 2], 'ann and ben, on the 11th as on the 10th');
+});
+
+test('usage meter: a bridged sender is online on the side whose SDK sent; the parties are active on the side it crosses to', async () => {
+  const now = Date.UTC(2026, 11, 10, 14, 5, 10);
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => now });
+  // Ann is online on new through the API and, in the same minute, sends through old's SDK too.
+  meter.accepted({ id: 'a-1', from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, 'new', null, now);
+  meter.bridged({ id: 'a-2', from: 'ann', to: { type: 'user', id: 'cat' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
+  // Not crossing (its recipient is on old alone): online, nobody active by it.
+  meter.bridged({ id: 'd-1', from: 'dan', to: { type: 'user', id: 'eve' }, payload: 'hi', sentAt: now }, 'old', null, now);
+  await meter.flush();
+  const report = await meter.report();
+  assert.equal(report.sides.old.peakConcurrentUsers.users, 2, 'ann and dan');
+  assert.equal(report.sides.new.peakConcurrentUsers.users, 1, 'ann');
+  assert.equal(report.sides.new.activeUsers.today, ['ann', 'ben', 'cat'].length);
+  assert.equal(report.sides.old.activeUsers.today, 0, 'what old\'s SDK sent, Cutover did not write there');
 });
 
 test('usage meter: imports are history storage apart from the sends; only what an import published is billed, and not extrapolated', async () => {
   const now = Date.UTC(2026, 11, 10, 12);
-  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: { new: NEW_PRICE }, logger: createLogger('silent'), clock: () => now });
+  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: { new: NEW_PRICE }, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => now });
   const group = { type: 'channel' as const, id: 'g-1' };
   const pair = { type: 'user' as const, a: 'ann', b: 'ben' };
   // Stored bytes: payload + 80. Group: 180 + 280 + 380 = 840, all created, published as batches of 2,048 and 500 bytes.
@@ -179,5 +223,7 @@ test('usage meter, through the gateway: a sender is online on their cohort\'s si
   const report = await cutover.services.usage.report();
   assert.equal(report.sides.old.peakConcurrentUsers.users, 2, 'the two senders whose cohort is old, not their recipients, nor the bridged sender the outbox wrote to old');
   assert.equal(report.sides.new.peakConcurrentUsers.users, 1, 'the bridged sender, not the primary or secondary writes new took');
-  assert.ok(report.sides.new.activeUsers.today >= 2, 'what new took still counts its active users');
+  // Active: the parties of every message a side was given, the bridged one on old, where it crossed to.
+  assert.equal(report.sides.new.activeUsers.today, 4, 'pcu-1 and pcu-2: both senders and both recipients');
+  assert.equal(report.sides.old.activeUsers.today, 5, 'the same four and the bridged sender');
 });
