@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { MemoryAdapter } from '../src/adapters/memory-adapter.js';
+import { BENCH_SIDE_MESSAGES } from './support/side-cap.js';
 import { deliver } from '../src/adapters/messaging-adapter.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { OutboundMessage } from '../src/domain/message.js';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   // Cutover's own defaults (body limit, log level) so the two servers differ only in what Cutover adds.
   const config = loadConfig({ env: {}, overrides: { 'http.logLevel': 'warn' } });
   const logger = createLogger(config.http.logLevel);
-  const side = new MemoryAdapter();
+  const side = new MemoryAdapter(Math.random, BENCH_SIDE_MESSAGES);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRouteReport, runRouteDecision } from './route-decision.js';
 import { PATH_MODES, formatSendPathReport, runSendPath } from './send-path.js';
-import { SCENARIOS, formatSendReport, runSendBenches, type Scenario, type SendRow } from './send-throughput.js';
+import { SCENARIOS, formatSendReport, profileMetering, runSendBenches, type MeteringProfile, type Scenario, type SendRow } from './send-throughput.js';
 import { StartError, killAll, placement } from './support/processes.js';
 
 type Part = Scenario | 'route' | 'path';
@@ -103,14 +103,17 @@ async function main(): Promise<boolean> {
   const scenarios = SCENARIOS.filter((s) => only.includes(s));
   if (scenarios.length > 0) {
     const rows: SendRow[] = [];
+    let metering: MeteringProfile | undefined;
     try {
-      await runSendBenches({ connections, durationS, warmupS, rounds, scenarios, placement: where, clusterShards, profileDir, log }, rows);
+      const options = { connections, durationS, warmupS, rounds, scenarios, placement: where, clusterShards, profileDir, log };
+      await runSendBenches(options, rows);
+      if (scenarios.includes('embedded')) metering = await profileMetering(options);
     } finally {
       // On a failure, what did finish is still worth seeing (the exit code says it failed).
       failed = rows.some((r) => r.failure !== undefined);
       if (rows.length > 0) {
         out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s per run, ${rounds} round${rounds === 1 ? '' : 's'})`);
-        out(formatSendReport(rows, where));
+        out(formatSendReport(rows, where, metering));
         out('');
       }
     }

@@ -4,13 +4,17 @@
  * Each server runs alone in a child process; wrk (a child too) drives it over loopback, pinned
  * apart from it when taskset works. See bench/README.md.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
 import { loadSends, type LoadResult } from './support/load.js';
 import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
+import { profileShare, type CpuProfile, type ProfileShare } from './support/profile-share.js';
 import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
+import { BENCH_SIDE_MESSAGES } from './support/side-cap.js';
 import { fixed, table, verdict } from './support/table.js';
 
 export type Scenario = 'bare' | 'embedded' | 'unmetered' | 'redis' | 'cluster';
@@ -30,6 +34,8 @@ export interface SendBenchOptions {
   clusterShards: number;
   /** When set, children run with --cpu-prof and write `<scenario>.cpuprofile` here. */
   profileDir?: string;
+  /** --cpu-prof-interval, µs (node's default: 1,000). */
+  profileIntervalUs?: number;
   log: (line: string) => void;
 }
 
@@ -76,7 +82,16 @@ const ADMIN_TOKEN = 'bench-operator-token-0123456789';
 /** Both Cutover rows check it on every send (embedded too, with api.tokens set); the bare server gets it as well. */
 const SERVICE_TOKEN = 'bench-service-token-0123456789';
 
-/** A server under test, started once and measured in every round. */
+/**
+ * Started anew every round: a gateway's CPU per request differs from an identical one's by several
+ * percent for the life of its process, so the metering pair is a new draw each round.
+ */
+const FRESH_EACH_ROUND: readonly Scenario[] = ['embedded', 'unmetered'];
+
+/** Metering's code: the meter and the usage stores it flushes to (frames of the built files). */
+const METERING_CODE = /\/dist\/src\/(services\/usage-meter|infra\/memory\/memory-usage-store|infra\/redis\/redis-usage-store)\.js$/;
+
+/** A server under test, started once and measured in every round (the metering pair: every round anew). */
 interface Target {
   scenario: Scenario;
   baseUrl: string;
@@ -107,6 +122,10 @@ export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] 
       const shift = (round - 1) % targets.length;
       for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
         if (target.failed) continue;
+        if (target.runs > 0 && FRESH_EACH_ROUND.includes(target.scenario)) {
+          await target.child.stop();
+          Object.assign(target, await startTarget(target.scenario, options));
+        }
         const warmupS = target.runs === 0 ? options.warmupS : Math.min(1, options.warmupS);
         options.log(`send: round ${round}/${options.rounds}: ${LABELS[target.scenario]}: ${warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
         const row = await measure(target, round, warmupS, options);
@@ -130,8 +149,47 @@ export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] 
   }
 }
 
+export interface MeteringProfile extends ProfileShare {
+  requests: number;
+}
+
+/**
+ * What metering's own code takes of the embedded gateway's CPU: a new gateway run under
+ * `--cpu-prof` as the embedded row is (warm-up, then one measured run), and the share of its CPU
+ * samples in that run with a frame of the meter or its store on the stack. Sampling sees the code
+ * that runs, not what it costs elsewhere (a cache line it evicts, a collection it brings forward).
+ */
+export async function profileMetering(options: SendBenchOptions): Promise<MeteringProfile> {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-metering-'));
+  try {
+    // Four samples a millisecond: about 30,000 in an 8 s run, so a 2 % share is some 600 of them.
+    const target = await startTarget('embedded', { ...options, profileDir: dir, profileIntervalUs: 250 });
+    const microseconds = (): number => Number(process.hrtime.bigint() / 1_000n);
+    let window = { from: 0, to: 0 };
+    let result: LoadResult;
+    try {
+      options.log(`send: metering profile: ${LABELS.embedded} under --cpu-prof: ${options.warmupS}s warm-up + ${options.durationS}s`);
+      result = await loadSends(
+        { baseUrl: target.baseUrl, connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, token: SERVICE_TOKEN, cpu: options.placement.loadCpu },
+        // The profile's clock is the monotonic one process.hrtime reads, in this process as in the child.
+        { onMeasureStart: () => { window = { from: microseconds(), to: 0 }; }, onMeasureEnd: () => { window.to = microseconds(); } },
+      );
+    } finally {
+      await target.child.stop();
+    }
+    const text = readFileSync(join(dir, 'embedded.cpuprofile'), 'utf8');
+    // Kept with the others when --prof-dir asks for them: where metering's share goes, by function.
+    if (options.profileDir) writeFileSync(join(options.profileDir, 'metering.cpuprofile'), text);
+    const profile = JSON.parse(text) as CpuProfile;
+    return { ...profileShare(profile, (url) => METERING_CODE.test(url), window.from, window.to), requests: result.ok2xx };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function nodeArgs(scenario: Scenario, options: SendBenchOptions, script: string): string[] {
-  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${scenario}.cpuprofile`] : [];
+  const interval = options.profileIntervalUs === undefined ? [] : [`--cpu-prof-interval=${options.profileIntervalUs}`];
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${scenario}.cpuprofile`, ...interval] : [];
   return [...profile, join(PROJECT_ROOT, script)];
 }
 
@@ -162,9 +220,13 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
     CUTOVER_DRAIN_PERIOD: '0s',
     CUTOVER_ADMIN_TOKENS: `bench:operator:${ADMIN_TOKEN}`,
     CUTOVER_API_TOKENS: `bench-backend:${SERVICE_TOKEN}`,
+    CUTOVER_OLD_SIDE: JSON.stringify({ type: 'memory', maxMessages: BENCH_SIDE_MESSAGES }),
+    CUTOVER_NEW_SIDE: JSON.stringify({ type: 'memory', maxMessages: BENCH_SIDE_MESSAGES }),
   };
   if (redis) env.CUTOVER_REDIS_URL = redis.url;
-  if (scenario === 'unmetered') env.CUTOVER_METERING = 'false';
+  // Set on both rows, to values of one length: the environment's size moves the stack's alignment,
+  // and with it a process's speed by a few percent.
+  if (scenario === 'embedded' || scenario === 'unmetered') env.CUTOVER_METERING = scenario === 'unmetered' ? '0' : '1';
   if (cluster) env.CUTOVER_REDIS_SHARDS = String(options.clusterShards);
   const child = spawnChild({ name: `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, 'dist/src/server.js')), env: cleanEnv(env) });
   try {
@@ -353,7 +415,7 @@ function versusBare(rows: readonly SendRow[], row: SendRow): { share: number; p9
  * Every run (by round), then the summary: per server the median over the rounds, and the verdicts
  * against the issue's targets on the median of the per-round comparisons with bare.
  */
-export function formatSendReport(rows: readonly SendRow[], where: Placement): string {
+export function formatSendReport(rows: readonly SendRow[], where: Placement, metering?: MeteringProfile): string {
   const rounds = Math.max(0, ...rows.map((r) => r.round));
   const runHeader = ['round', 'name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'wrk µs/req', 'errors', 'timeouts', 'non-2xx'];
   const runBody = [...rows].sort((x, y) => x.round - y.round || SCENARIOS.indexOf(x.scenario) - SCENARIOS.indexOf(y.scenario)).map((r) => {
@@ -413,20 +475,31 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement): st
     const rolledBack = own.find((r) => r.notes.some((n) => n.startsWith('WARNING')));
     for (const note of (rolledBack ?? own[own.length - 1]!).notes) lines.push(`      ${note}`);
   }
-  lines.push(...meteringVerdict(rows));
+  lines.push(...meteringVerdict(rows, metering));
   return lines.join('\n');
 }
 
-/** What metering adds: embedded's gateway CPU per request against the same server with it off, per round. */
-function meteringVerdict(rows: readonly SendRow[]): string[] {
+/**
+ * What metering adds: embedded's gateway CPU per request against the same server with it off, a
+ * new pair of processes each round. Under it, the profile's share: metering's own code, without
+ * what it costs elsewhere (cache lines it evicts, the inlining it displaces), which the A/B sees.
+ */
+function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfile | undefined): string[] {
   const added: number[] = [];
   for (const on of rows.filter((r) => r.scenario === 'embedded')) {
     const off = rows.find((r) => r.scenario === 'unmetered' && r.round === on.round);
     if (off && off.serverCpuUs > 0) added.push((on.serverCpuUs - off.serverCpuUs) / off.serverCpuUs);
   }
-  if (added.length === 0) return [];
-  const share = median(added);
-  return [`${verdict(share <= TARGETS.meteringAdded)}  metering: embedded uses ${fixed(share * 100, 1)} % more gateway CPU per request than with metering off, median of ${added.length} round(s) (target ≤ ${TARGETS.meteringAdded * 100} %; rounds: ${added.map((a) => `${fixed(a * 100, 1)} %`).join(', ')})`];
+  const lines: string[] = [];
+  if (added.length > 0) {
+    const share = median(added);
+    lines.push(`${verdict(share <= TARGETS.meteringAdded)}  metering: embedded uses ${fixed(share * 100, 1)} % more gateway CPU per request than with metering off, median of ${added.length} round(s), a new pair of processes each (target ≤ ${TARGETS.meteringAdded * 100} %; rounds: ${added.map((a) => `${fixed(a * 100, 1)} %`).join(', ')})`);
+    if (added.length < 12) lines.push(`      a round's figure swings by up to ±10 %: for metering, run 12 rounds or more (--only embedded,unmetered --rounds 12)`);
+  }
+  if (profile) {
+    lines.push(`      profile: ${fixed(profile.share * 100, 2)} % of the embedded gateway's CPU samples have the meter or its store on the stack (${profile.matching} of ${profile.busy}, a run of its own, ${profile.requests.toLocaleString('en-US')} requests): its own code`);
+  }
+  return lines;
 }
 
 function sum(rows: readonly SendRow[], key: 'errors' | 'timeouts' | 'non2xx'): number {
