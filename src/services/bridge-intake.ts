@@ -48,15 +48,15 @@ export class BridgeIntake {
 
   async accept(from: Side, message: OutboundMessage): Promise<BridgeReceipt> {
     const { router, outbox, telemetry } = this.deps;
+    const now = this.clock();
     const route = router.route(message.to);
     const target = otherSide(from);
     if (route.secondary === null && route.primary === from) {
-      this.deps.activity?.bridged(message, from, null);
+      this.deps.activity?.bridged(message, from, null, now);
       telemetry.bridged(from, 'not_needed');
       return { id: message.id, from, to: null, duplicate: false };
     }
     const record: OutboxRecord = { message, primary: from, secondary: target, stateVersion: route.state.version, idFromCaller: true, origin: from };
-    const now = this.clock();
     let begun;
     try {
       begun = await outbox.begin(record, now);

@@ -157,7 +157,7 @@ export class UsageMeter implements MessageActivity, ImportMeter {
     if (message.to.type === 'user') this.countActive(message.to.id, active, minute, now);
   }
 
-  bridged(message: OutboundMessage, via: Side, to: Side | null, now = this.clock()): void {
+  bridged(message: OutboundMessage, via: Side, to: Side | null, now: number): void {
     const active = to === null ? 0 : ACTIVE[to];
     const minute = Math.floor(now / MINUTE_MS);
     this.countActive(message.from, ONLINE[via] | active, minute, now);

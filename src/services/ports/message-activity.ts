@@ -13,5 +13,5 @@ export interface MessageActivity {
    */
   accepted(message: OutboundMessage, primary: Side, secondary: Side | null, now: number): void;
   /** Sent through `via`'s SDK, so its sender is online there; it crosses to `to` (null: it does not). */
-  bridged(message: OutboundMessage, via: Side, to: Side | null, now?: number): void;
+  bridged(message: OutboundMessage, via: Side, to: Side | null, now: number): void;
 }
