@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark, one after the other, in one report.
  * Flags: --duration S (8), --warmup S (2), --rounds N (3), --connections N (50), --calls N (1e6),
  * --only route,path,bare,embedded,redis,cluster (comma list; default all), --cluster-shards N (3),
- * --no-pin (no taskset), --prof-dir DIR (children run with --cpu-prof).
+ * --no-pin (no taskset), --prof-dir DIR (children run with --cpu-prof), --metering-control (the
+ * metering pair as an A/A: both rows metered, so its line reads the method's own error).
  * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start or
  * cannot answer the checks after a run (FAIL line).
  */
@@ -53,6 +54,7 @@ async function main(): Promise<boolean> {
       'cluster-shards': { type: 'string' },
       'no-pin': { type: 'boolean' },
       'prof-dir': { type: 'string' },
+      'metering-control': { type: 'boolean' },
     },
     strict: true,
   });
@@ -65,6 +67,7 @@ async function main(): Promise<boolean> {
   const only = parseOnly(values.only);
   const where = placement(values['no-pin'] !== true);
   const profileDir = values['prof-dir'] ? resolve(values['prof-dir']) : undefined;
+  const meteringControl = values['metering-control'] === true;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const log = (line: string): void => {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -83,6 +86,7 @@ async function main(): Promise<boolean> {
   out('          in a rotated order, one server at a time; same JSON body, recipients/senders cycling over 10,000 users, a unique id per request');
   out(`where:    ${where.description}`);
   if (profileDir) out(`profiles: children run with --cpu-prof into ${profileDir}`);
+  if (meteringControl) out('control:  the metering pair runs metered in both rows (A/A): its line reads the method\'s own error');
   out('');
 
   if (only.includes('route')) {
@@ -105,7 +109,7 @@ async function main(): Promise<boolean> {
     const rows: SendRow[] = [];
     let metering: MeteringProfile | undefined;
     try {
-      const options = { connections, durationS, warmupS, rounds, scenarios, placement: where, clusterShards, profileDir, log };
+      const options = { connections, durationS, warmupS, rounds, scenarios, placement: where, clusterShards, profileDir, meteringControl, log };
       await runSendBenches(options, rows);
       if (scenarios.includes('embedded')) metering = await profileMetering(options);
     } finally {
@@ -113,7 +117,7 @@ async function main(): Promise<boolean> {
       failed = rows.some((r) => r.failure !== undefined);
       if (rows.length > 0) {
         out(`## POST /v1/messages throughput (${connections} connections, ${durationS} s per run, ${rounds} round${rounds === 1 ? '' : 's'})`);
-        out(formatSendReport(rows, where, metering));
+        out(formatSendReport(rows, where, metering, meteringControl));
         out('');
       }
     }

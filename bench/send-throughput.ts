@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
 import { loadSends, type LoadResult } from './support/load.js';
+import { medianInterval } from './support/median-interval.js';
 import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
 import { profileShare, type CpuProfile, type ProfileShare } from './support/profile-share.js';
 import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
@@ -36,6 +37,8 @@ export interface SendBenchOptions {
   profileDir?: string;
   /** --cpu-prof-interval, µs (node's default: 1,000). */
   profileIntervalUs?: number;
+  /** The metering pair as a control (A/A): its metering-off row runs with metering on too. */
+  meteringControl?: boolean;
   log: (line: string) => void;
 }
 
@@ -115,7 +118,7 @@ export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] 
   try {
     for (const scenario of SCENARIOS) {
       if (!options.scenarios.includes(scenario)) continue;
-      options.log(`send: starting ${LABELS[scenario]}`);
+      options.log(`send: starting ${labelOf(scenario, options)}`);
       targets.push(await startTarget(scenario, options));
     }
     for (let round = 1; round <= options.rounds; round++) {
@@ -127,7 +130,7 @@ export async function runSendBenches(options: SendBenchOptions, rows: SendRow[] 
           Object.assign(target, await startTarget(target.scenario, options));
         }
         const warmupS = target.runs === 0 ? options.warmupS : Math.min(1, options.warmupS);
-        options.log(`send: round ${round}/${options.rounds}: ${LABELS[target.scenario]}: ${warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
+        options.log(`send: round ${round}/${options.rounds}: ${labelOf(target.scenario, options)}: ${warmupS}s warm-up + ${options.durationS}s at ${options.connections} connections`);
         const row = await measure(target, round, warmupS, options);
         rows.push(row);
         target.runs++;
@@ -226,7 +229,7 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
   if (redis) env.CUTOVER_REDIS_URL = redis.url;
   // Set on both rows, to values of one length: the environment's size moves the stack's alignment,
   // and with it a process's speed by a few percent.
-  if (scenario === 'embedded' || scenario === 'unmetered') env.CUTOVER_METERING = scenario === 'unmetered' ? '0' : '1';
+  if (scenario === 'embedded' || scenario === 'unmetered') env.CUTOVER_METERING = scenario === 'unmetered' && !options.meteringControl ? '0' : '1';
   if (cluster) env.CUTOVER_REDIS_SHARDS = String(options.clusterShards);
   const child = spawnChild({ name: `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, 'dist/src/server.js')), env: cleanEnv(env) });
   try {
@@ -273,7 +276,7 @@ async function measure(target: Target, round: number, warmupS: number, options: 
       },
     },
   );
-  const row: SendRow = { ...result, scenario, round, label: LABELS[scenario], serverCpuUs: cpu.perRequestUs(result.ok2xx), notes: [] };
+  const row: SendRow = { ...result, scenario, round, label: labelOf(scenario, options), serverCpuUs: cpu.perRequestUs(result.ok2xx), notes: [] };
   if (scenario === 'bare') return row;
   if (redis) row.redisCpuUs = redisCpu.perRequestUs(result.ok2xx);
   try {
@@ -283,6 +286,11 @@ async function measure(target: Target, round: number, warmupS: number, options: 
     row.failure = `${(err as Error).message}\n${target.child.name}'s last output:\n${lastLines(target.child.output(), 12)}`;
   }
   return row;
+}
+
+/** In a control run the metering-off row is the embedded row's twin, metered too. */
+function labelOf(scenario: Scenario, options: SendBenchOptions): string {
+  return scenario === 'unmetered' && options.meteringControl ? 'cutover embedded, metered twin (control)' : LABELS[scenario];
 }
 
 function lastLines(text: string, count: number): string {
@@ -415,7 +423,7 @@ function versusBare(rows: readonly SendRow[], row: SendRow): { share: number; p9
  * Every run (by round), then the summary: per server the median over the rounds, and the verdicts
  * against the issue's targets on the median of the per-round comparisons with bare.
  */
-export function formatSendReport(rows: readonly SendRow[], where: Placement, metering?: MeteringProfile): string {
+export function formatSendReport(rows: readonly SendRow[], where: Placement, metering?: MeteringProfile, control = false): string {
   const rounds = Math.max(0, ...rows.map((r) => r.round));
   const runHeader = ['round', 'name', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', '% of bare', 'p99 +ms vs bare', 'cpu µs/req', 'wrk µs/req', 'errors', 'timeouts', 'non-2xx'];
   const runBody = [...rows].sort((x, y) => x.round - y.round || SCENARIOS.indexOf(x.scenario) - SCENARIOS.indexOf(y.scenario)).map((r) => {
@@ -440,7 +448,7 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement, met
     const vs = own.map((r) => versusBare(rows, r)).filter((v) => v !== undefined);
     const redisCpu = own.every((r) => r.redisCpuUs !== undefined) ? median(own.map((r) => r.redisCpuUs!)) : undefined;
     return [
-      LABELS[scenario], fixed(median(own.map((r) => r.reqPerSec)), 0), fixed(median(own.map((r) => r.p50Ms)), 2), fixed(median(own.map((r) => r.p99Ms)), 2),
+      own[0]?.label ?? LABELS[scenario], fixed(median(own.map((r) => r.reqPerSec)), 0), fixed(median(own.map((r) => r.p50Ms)), 2), fixed(median(own.map((r) => r.p99Ms)), 2),
       vs.length > 0 ? `${fixed(median(vs.map((v) => v.share)) * 100, 1)} % (${fixed(Math.min(...vs.map((v) => v.share)) * 100, 1)}–${fixed(Math.max(...vs.map((v) => v.share)) * 100, 1)})` : 'n/a',
       vs.length > 0 ? `${median(vs.map((v) => v.p99AddedMs)) >= 0 ? '+' : ''}${fixed(median(vs.map((v) => v.p99AddedMs)), 2)}` : 'n/a',
       cpuCell(median(own.map((r) => r.serverCpuUs)), redisCpu), String(own.length),
@@ -450,7 +458,7 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement, met
 
   for (const scenario of scenarios) {
     const own = rows.filter((r) => r.scenario === scenario);
-    const label = LABELS[scenario];
+    const label = own[0]?.label ?? LABELS[scenario];
     const dirty = own.filter((r) => r.errors !== 0 || r.timeouts !== 0 || r.non2xx !== 0);
     const codes: Record<string, number> = {};
     for (const r of own) for (const [code, count] of Object.entries(r.statusCodes)) codes[code] = (codes[code] ?? 0) + count;
@@ -475,26 +483,41 @@ export function formatSendReport(rows: readonly SendRow[], where: Placement, met
     const rolledBack = own.find((r) => r.notes.some((n) => n.startsWith('WARNING')));
     for (const note of (rolledBack ?? own[own.length - 1]!).notes) lines.push(`      ${note}`);
   }
-  lines.push(...meteringVerdict(rows, metering));
+  lines.push(...meteringVerdict(rows, metering, control));
   return lines.join('\n');
 }
 
 /**
  * What metering adds: embedded's gateway CPU per request against the same server with it off, a
- * new pair of processes each round. Under it, the profile's share: metering's own code, without
- * what it costs elsewhere (cache lines it evicts, the inlining it displaces), which the A/B sees.
+ * new pair of processes each round. A round's figure swings by several percent either way (two
+ * processes of one build differ as much), so the verdict is the median's 90 % interval, not the median:
+ * PASS when all of it is within the target, MISS when all of it is above, OPEN when it straddles.
+ * Under it, the profile's share: metering's own code, without what it costs elsewhere.
  */
-function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfile | undefined): string[] {
+export function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfile | undefined, control = false): string[] {
   const added: number[] = [];
   for (const on of rows.filter((r) => r.scenario === 'embedded')) {
     const off = rows.find((r) => r.scenario === 'unmetered' && r.round === on.round);
     if (off && off.serverCpuUs > 0) added.push((on.serverCpuUs - off.serverCpuUs) / off.serverCpuUs);
   }
   const lines: string[] = [];
+  const percent = (value: number): string => `${fixed(value * 100, 1)} %`;
+  const target = TARGETS.meteringAdded;
   if (added.length > 0) {
-    const share = median(added);
-    lines.push(`${verdict(share <= TARGETS.meteringAdded)}  metering: embedded uses ${fixed(share * 100, 1)} % more gateway CPU per request than with metering off, median of ${added.length} round(s), a new pair of processes each (target ≤ ${TARGETS.meteringAdded * 100} %; rounds: ${added.map((a) => `${fixed(a * 100, 1)} %`).join(', ')})`);
-    if (added.length < 12) lines.push(`      a round's figure swings by up to ±10 %: for metering, run 12 rounds or more (--only embedded,unmetered --rounds 12)`);
+    const interval = medianInterval(added);
+    const range = interval ? `90 % interval ${percent(interval.low)} … ${percent(interval.high)}` : 'too few rounds for an interval (5 or more)';
+    const word = !interval ? 'OPEN' : control ? verdict(interval.low <= 0 && interval.high >= 0) : interval.high <= target ? 'PASS' : interval.low > target ? 'MISS' : 'OPEN';
+    const subject = control
+      ? 'metering control (A/A, both rows metered): the method reads'
+      : 'metering: embedded uses';
+    lines.push(`${word}  ${subject} ${percent(median(added))} more gateway CPU per request than ${control ? 'its twin' : 'with metering off'}, median of ${added.length} round(s), ${range}, a new pair of processes each (${control ? 'expected: an interval holding 0' : `target ≤ ${target * 100} %`}; rounds: ${added.map(percent).join(', ')})`);
+    if (word === 'OPEN' && interval && !control) {
+      // The interval narrows as 1/√n: about this many rounds would put it on one side of the target.
+      const halfWidth = (interval.high - interval.low) / 2;
+      const gap = Math.abs(interval.median - target);
+      const rounds = gap > 0 ? Math.ceil(added.length * (halfWidth / gap) ** 2) : Infinity;
+      lines.push(`      the interval straddles the target: ${Number.isFinite(rounds) ? `about ${rounds} rounds at this spread would decide it` : 'the median sits on it'} (--only embedded,unmetered --rounds N; about 25 s a round)`);
+    }
   }
   if (profile) {
     lines.push(`      profile: ${fixed(profile.share * 100, 2)} % of the embedded gateway's CPU samples have the meter or its store on the stack (${profile.matching} of ${profile.busy}, a run of its own, ${profile.requests.toLocaleString('en-US')} requests): its own code`);
