@@ -80,6 +80,7 @@ test('the status page of a running gateway shows traffic as it flows, then the r
   assert.equal(await page.locator('#cmd-rollback').textContent(), `cutover rollback --url ${gateway.url} --reason "..."`);
   assert.equal(await page.locator('#cmd-resume').textContent(), `cutover resume --url ${gateway.url} --reason "..."`);
   assert.equal(await page.locator('#migrate-none').textContent(), 'no migration job yet: cutover migrate plan');
+  assert.equal(await page.locator('#new-usage').textContent(), 'no usage report yet', 'no price table or SLA here: the minute\'s report is not made');
   assert.ok(await page.locator('#migrate-none').isVisible() && !(await page.locator('#migrate-job').isVisible()), 'the hint, not an empty job');
 
   // Canary at 10 %: both sides get every write (the cohort's primary on new, the rest on old).

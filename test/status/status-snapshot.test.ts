@@ -9,6 +9,7 @@ import { histogramQuantile, type Bucket } from '../../src/http/status/histogram-
 import { StatusSnapshotBuilder } from '../../src/http/status/snapshot-builder.js';
 import type { StatusSnapshot } from '../../src/http/status/snapshot-schema.js';
 import { OPERATOR_TOKEN, VIEWER_TOKEN, adminPost, buildCutover, canaryAt, until } from '../support/build-app.js';
+import { awayFromMinuteEnd } from '../support/same-minute.js';
 
 const USER = 'user-secret-4242';
 const WEBHOOK_SECRET = 'hook-secret-b2f9c1d7e6';
@@ -217,7 +218,7 @@ test('the migration panel shows the fleet-wide job from the registry, a rate fro
   assert.equal(done?.progress, 1);
 });
 
-test('the cost and SLA rows show a side\'s priced bill and its SLA from the fleet gauges, and null where nothing is configured', async (t) => {
+test('the usage, cost and SLA rows show what a side was metered for, its priced bill and its SLA from the fleet gauges, and null where nothing is configured', async (t) => {
   const cutover = await buildCutover(t, {
     'billing.new': { unit: 'rtm-1kb', currency: 'USD', packageFee: 399, includedUnits: 150_000_000, overagePerUnit: 0.000003, budget: 300 },
     'sla.old': { availability: 99.9 },
@@ -231,7 +232,18 @@ test('the cost and SLA rows show a side\'s priced bill and its SLA from the flee
   assert.ok(Math.abs(sla.objective - 0.999) < 1e-12, String(sla.objective));
   assert.deepEqual([sla.availability, sla.budgetLeft], [1, 1], 'no sends yet: nothing spent');
   assert.equal(snapshot.sides.new.sla, null);
+  assert.deepEqual(snapshot.sides.old.usage, { unit: 'message', units: 0, peakConcurrentUsers: 0 }, 'metered, priced or not');
+  // Three senders (stage off: everyone's cohort is old) in one minute, then the minute's report.
+  await awayFromMinuteEnd(10_000);
+  for (let i = 0; i < 3; i++) assert.equal(await send(cutover, i), 201);
+  await cutover.services.usage.flush();
+  cutover.services.metrics.usageReport(await cutover.services.usage.report());
+  await until(async () => (await snapshotOf(cutover)).sides.old.usage?.units === 3, 2_000, 'the snapshot past its cache');
+  const metered = await snapshotOf(cutover);
+  assert.deepEqual(metered.sides.old.usage, { unit: 'message', units: 3, peakConcurrentUsers: 3 });
+  assert.deepEqual(metered.sides.new.usage, { unit: 'rtm-1kb', units: 0, peakConcurrentUsers: 0 }, 'nothing written to new');
   const page = await cutover.app.inject({ url: '/status' });
   assert.match(page.body, /id="new-cost"/);
   assert.match(page.body, /id="old-sla"/);
+  assert.match(page.body, /id="old-usage"/);
 });

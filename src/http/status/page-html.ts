@@ -30,6 +30,7 @@ function sideCard(side: Side, title: string, blurb: string): string {
       <dt>Dual-write retries · dead letters</dt><dd id="${id('dual')}">—</dd>
       <dt>Outbox owed · retrying · dead</dt><dd id="${id('outbox')}">—</dd>
       <dt>Bridged from its SDK · lag p50 / p99 · refused</dt><dd id="${id('bridge')}">—</dd>
+      <dt>Metered this month · peak online</dt><dd id="${id('usage')}">—</dd>
       <dt>Bill this month · projected · budget</dt><dd id="${id('cost')}">—</dd>
       <dt>SLA measured / objective · budget left</dt><dd id="${id('sla')}">—</dd>
     </dl>

@@ -141,6 +141,8 @@ export const PAGE_SCRIPT = String.raw`
     cls($(side + '-outbox'), 'warn', s.outbox.deadLetters === 0 && s.outbox.retrying > 0);
     text(side + '-bridge', int(s.bridge.bridged) + ' · ' + ms(s.bridge.lag.p50Ms) + ' / ' + ms(s.bridge.lag.p99Ms) + ' · ' + int(s.bridge.rejected));
     cls($(side + '-bridge'), 'warn', s.bridge.rejected > 0);
+    var u = s.usage;
+    text(side + '-usage', u ? int(u.units) + ' ' + u.unit + ' · ' + int(u.peakConcurrentUsers) + ' users in a minute' : 'no usage report yet');
     var c = s.cost;
     text(side + '-cost', c ? money(c.monthToDate) + ' · ' + money(c.projected) + ' · ' + (c.budget == null ? 'no budget' : money(c.budget)) + ' ' + c.currency : 'no price table');
     cls($(side + '-cost'), 'bad', !!c && c.budget != null && c.projected > c.budget);

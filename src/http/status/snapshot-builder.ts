@@ -28,6 +28,8 @@ export const STATUS_METRICS = {
   bridged: 'cutover_bridge_messages_total',
   bridgeLag: 'cutover_bridge_lag_seconds',
   bridgeRejected: 'cutover_bridge_rejected_total',
+  usageUnits: 'cutover_usage_units',
+  usagePeak: 'cutover_usage_peak_concurrent_users',
   costProjected: 'cutover_cost_projected',
   costMonthToDate: 'cutover_cost_month_to_date',
   costBudget: 'cutover_cost_budget',
@@ -215,9 +217,16 @@ export class StatusSnapshotBuilder {
         rejected: sum(metrics.get(STATUS_METRICS.bridgeRejected), { side }),
         lag: latency(buckets(metrics.get(STATUS_METRICS.bridgeLag) ?? [], { from: side })),
       },
+      usage: this.usageStatus(side, metrics),
       cost: this.costStatus(side, metrics),
       sla: this.slaStatus(side, metrics),
     };
+  }
+
+  private usageStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['usage'] {
+    const units = sideSeries(metrics, 'usageUnits', side);
+    if (!units) return null;
+    return { unit: String(units.labels.unit ?? ''), units: units.value, peakConcurrentUsers: sideSeries(metrics, 'usagePeak', side)?.value ?? 0 };
   }
 
   private costStatus(side: Side, metrics: Map<string, Series[]>): SideStatus['cost'] {

@@ -45,6 +45,12 @@ export const SideStatusSchema = Type.Object({
     /** Client send to the other side holding it, since this instance started. */
     lag: Latency,
   }),
+  /**
+   * What the side was metered for this month, fleet-wide (docs/cost.md): units in its billing unit
+   * and the most users seen online in one minute; null before the first usage report (made only
+   * with a price table or an SLA configured).
+   */
+  usage: Type.Union([Type.Object({ unit: Type.String(), units: Type.Number(), peakConcurrentUsers: Type.Number() }), Type.Null()]),
   /** The month's bill from the price table (billing.<side>); null without one, or before the first minute's report. */
   cost: Type.Union([Type.Object({ currency: Type.String(), monthToDate: Type.Number(), projected: Type.Number(), budget: MaybeNumber }), Type.Null()]),
   /** This month against sla.<side>; null without one. */
