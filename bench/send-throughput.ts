@@ -504,17 +504,18 @@ export function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfi
   const percent = (value: number): string => `${fixed(value * 100, 1)} %`;
   const target = TARGETS.meteringAdded;
   if (added.length > 0) {
+    const middle = median(added);
     const interval = medianInterval(added);
     const range = interval ? `90 % interval ${percent(interval.low)} … ${percent(interval.high)}` : 'too few rounds for an interval (5 or more)';
     const word = !interval ? 'OPEN' : control ? verdict(interval.low <= 0 && interval.high >= 0) : interval.high <= target ? 'PASS' : interval.low > target ? 'MISS' : 'OPEN';
     const subject = control
       ? 'metering control (A/A, both rows metered): the method reads'
       : 'metering: embedded uses';
-    lines.push(`${word}  ${subject} ${percent(median(added))} more gateway CPU per request than ${control ? 'its twin' : 'with metering off'}, median of ${added.length} round(s), ${range}, a new pair of processes each (${control ? 'expected: an interval holding 0' : `target ≤ ${target * 100} %`}; rounds: ${added.map(percent).join(', ')})`);
+    lines.push(`${word}  ${subject} ${percent(middle)} more gateway CPU per request than ${control ? 'its twin' : 'with metering off'}, median of ${added.length} round(s), ${range}, a new pair of processes each (${control ? 'expected: an interval holding 0' : `target ≤ ${target * 100} %`}; rounds: ${added.map(percent).join(', ')})`);
     if (word === 'OPEN' && interval && !control) {
       // The interval narrows as 1/√n: about this many rounds would put it on one side of the target.
       const halfWidth = (interval.high - interval.low) / 2;
-      const gap = Math.abs(interval.median - target);
+      const gap = Math.abs(middle - target);
       const rounds = gap > 0 ? Math.ceil(added.length * (halfWidth / gap) ** 2) : Infinity;
       lines.push(`      the interval straddles the target: ${Number.isFinite(rounds) ? `about ${rounds} rounds at this spread would decide it` : 'the median sits on it'} (--only embedded,unmetered --rounds N; about 25 s a round)`);
     }

@@ -32,4 +32,3 @@ export function medianInterval(values: readonly number[], level = 0.9): MedianIn
   const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { median, low: sorted[k - 1]!, high: sorted[n - k]!, coverage: 1 - 2 * below };
 }
-
