@@ -8,13 +8,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { MemoryAdapter } from '../src/adapters/memory-adapter.js';
-import { BENCH_SIDE_MESSAGES } from './support/side-cap.js';
 import { deliver } from '../src/adapters/messaging-adapter.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { OutboundMessage } from '../src/domain/message.js';
 import { SendBody } from '../src/http/schemas.js';
 import { createLogger } from '../src/infra/logger.js';
 import { lazyChildLoggerFactory } from '../src/http/lazy-child-logger.js';
+import { BENCH_SIDE_MESSAGES } from './support/side-cap.js';
 
 const BareReceipt = Type.Object({ id: Type.String(), acceptedAt: Type.Integer() });
 

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
 import { loadSends, type LoadResult } from './support/load.js';
-import { medianInterval } from './support/median-interval.js';
+import { median, medianInterval } from './support/median-interval.js';
 import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
 import { profileShare, type CpuProfile, type ProfileShare } from './support/profile-share.js';
 import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
@@ -400,13 +400,6 @@ async function drainOutbox(baseUrl: string, timeoutMs: number): Promise<{ owed: 
     if (owed === 0 || ms >= timeoutMs) return { owed, ms, dead };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function cpuCell(serverUs: number, redisUs: number | undefined): string {

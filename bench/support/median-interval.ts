@@ -27,8 +27,20 @@ export function medianInterval(values: readonly number[], level = 0.9): MedianIn
     logPmf += Math.log((n - j) / (j + 1));
   }
   if (k === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(n / 2);
-  const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, low: sorted[k - 1]!, high: sorted[n - k]!, coverage: 1 - 2 * below };
+  const sorted = ascending(values);
+  return { median: middleOf(sorted), low: sorted[k - 1]!, high: sorted[n - k]!, coverage: 1 - 2 * below };
+}
+
+/** The median of `values`; NaN when there are none. */
+export function median(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : middleOf(ascending(values));
+}
+
+function ascending(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+function middleOf(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

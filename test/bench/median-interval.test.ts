@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { medianInterval } from '../../bench/support/median-interval.js';
+import { median, medianInterval } from '../../bench/support/median-interval.js';
 
 const ranks = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -22,4 +22,10 @@ test('median interval: too few values for the level give none; a wider level wid
   assert.ok(at99.low < at90.low && at99.high > at90.high);
   const wild = medianInterval([...ranks(39), 1e6])!;
   assert.deepEqual([wild.low, wild.high], [at90.low, at90.high], 'the largest value is not an end');
+});
+
+test('median: the middle value, or the mean of the two middle ones; NaN of nothing', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });
