@@ -49,7 +49,8 @@ test('the guard rolls back on a new-side fault, every instance routes to old, an
   const status = (await b.request('GET', '/admin/rollout', undefined, TOKEN)).body;
   assert.equal(status.state.rollback.trigger, 'auto');
   assert.equal(status.state.rollback.actor, 'guard');
-  assert.match(status.state.rollback.reason, /\d+(\.\d+)?%/, 'the reason carries the numbers');
+  // At 80 % failing, the error test or the failure streak (20 in a row on one instance) may fire first: both are right.
+  assert.match(status.state.rollback.reason, /\d+(\.\d+)?%|\d+ new-side sends failed in a row/, 'the reason carries the numbers');
   for (const gateway of [a, b]) {
     const routes = await Promise.all(USERS.map((u) => gateway.request('GET', `/v1/route/${u}`)));
     assert.ok(routes.every((r) => r.body.cohort === 'old'), 'everyone on old on every instance');
