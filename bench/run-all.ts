@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every benchmark, one after the other, in one report.
  * Flags: --duration S (8), --warmup S (2), --rounds N (3), --connections N (50), --calls N (1e6),
- * --only route,path,bare,embedded,redis,cluster (comma list; default all), --cluster-shards N (3),
- * --no-pin (no taskset), --prof-dir DIR (children run with --cpu-prof), --metering-control (the
- * metering pair as an A/A: both rows metered, so its line reads the method's own error).
+ * --only route,path,bare,embedded,unmetered,redis,cluster,switch (comma list; default all),
+ * --cluster-shards N (3), --no-pin (no taskset), --prof-dir DIR (children run with --cpu-prof),
+ * --metering-control (the metering pair as an A/A: both rows metered, so its line reads the
+ * method's own error), --switch-processes N (5: gateways measured with the metering switch).
  * Exits 0 whatever the numbers (they are reported, not asserted); 1 if a server fails to start or
  * cannot answer the checks after a run (FAIL line).
  */
@@ -13,11 +14,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRouteReport, runRouteDecision } from './route-decision.js';
 import { PATH_MODES, formatSendPathReport, runSendPath } from './send-path.js';
+import { meteringSwitchVerdict, runMeteringSwitch, type SwitchRun } from './metering-switch.js';
 import { SCENARIOS, formatSendReport, profileMetering, runSendBenches, type MeteringProfile, type Scenario, type SendRow } from './send-throughput.js';
 import { StartError, killAll, placement } from './support/processes.js';
 
-type Part = Scenario | 'route' | 'path';
-const PARTS: readonly Part[] = ['route', 'path', ...SCENARIOS];
+type Part = Scenario | 'route' | 'path' | 'switch';
+const PARTS: readonly Part[] = ['route', 'path', ...SCENARIOS, 'switch'];
 
 function positive(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -55,6 +57,7 @@ async function main(): Promise<boolean> {
       'no-pin': { type: 'boolean' },
       'prof-dir': { type: 'string' },
       'metering-control': { type: 'boolean' },
+      'switch-processes': { type: 'string' },
     },
     strict: true,
   });
@@ -68,6 +71,7 @@ async function main(): Promise<boolean> {
   const where = placement(values['no-pin'] !== true);
   const profileDir = values['prof-dir'] ? resolve(values['prof-dir']) : undefined;
   const meteringControl = values['metering-control'] === true;
+  const switchProcesses = Math.round(positive('switch-processes', values['switch-processes'], 5));
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const log = (line: string): void => {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -120,6 +124,18 @@ async function main(): Promise<boolean> {
         out(formatSendReport(rows, where, metering, meteringControl));
         out('');
       }
+    }
+  }
+  if (only.includes('switch')) {
+    const runs: SwitchRun[] = [];
+    try {
+      const options = { connections, durationS, warmupS, rounds, scenarios: ['embedded' as const], placement: where, clusterShards, log };
+      await runMeteringSwitch(options, switchProcesses, runs);
+    } finally {
+      out(`## Metering, switched in one gateway (${switchProcesses} process${switchProcesses === 1 ? '' : 'es'} and a control, ${durationS * 2} s each)`);
+      out(meteringSwitchVerdict(runs).join('\n'));
+      out('');
+      failed ||= runs.some((r) => r.row.failure !== undefined);
     }
   }
   // Other processes on the box skew req/s (not cpu µs/req): say how busy it was.

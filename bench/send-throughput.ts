@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/free-port.js';
 import { cpuSeconds } from './support/cpu.js';
-import { loadSends, type LoadResult } from './support/load.js';
-import { median, medianInterval } from './support/median-interval.js';
+import { loadSends, type LoadHooks, type LoadResult } from './support/load.js';
+import { median, medianInterval, type MedianInterval } from './support/median-interval.js';
 import { PROJECT_ROOT, killAll, pinned, placement, spawnChild, waitReady, type Child, type Placement } from './support/processes.js';
 import { profileShare, type CpuProfile, type ProfileShare } from './support/profile-share.js';
 import { commandsBetween, startRedis, startRedisCluster, type CommandCounts, type RedisUnderTest } from './support/redis.js';
@@ -95,7 +95,7 @@ const FRESH_EACH_ROUND: readonly Scenario[] = ['embedded', 'unmetered'];
 const METERING_CODE = /\/dist\/src\/(services\/usage-meter|infra\/memory\/memory-usage-store|infra\/redis\/redis-usage-store)\.js$/;
 
 /** A server under test, started once and measured in every round (the metering pair: every round anew). */
-interface Target {
+export interface Target {
   scenario: Scenario;
   baseUrl: string;
   child: Child;
@@ -203,7 +203,14 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function startTarget(scenario: Scenario, options: SendBenchOptions): Promise<Target> {
+/** Another entry for a Cutover row's process: a bench build of the gateway (the metering switch). */
+export interface GatewayEntry {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+}
+
+export async function startTarget(scenario: Scenario, options: SendBenchOptions, entry?: GatewayEntry): Promise<Target> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   if (scenario === 'bare') {
@@ -231,7 +238,10 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
   // and with it a process's speed by a few percent.
   if (scenario === 'embedded' || scenario === 'unmetered') env.CUTOVER_METERING = scenario === 'unmetered' && !options.meteringControl ? '0' : '1';
   if (cluster) env.CUTOVER_REDIS_SHARDS = String(options.clusterShards);
-  const child = spawnChild({ name: `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, 'dist/src/server.js')), env: cleanEnv(env) });
+  const child = spawnChild({
+    name: entry?.name ?? `cutover (${scenario})`, ...pinned(options.placement.serverCpu, process.execPath, nodeArgs(scenario, options, entry?.script ?? 'dist/src/server.js')),
+    env: cleanEnv({ ...env, ...entry?.env }),
+  });
   try {
     await waitReady(child, `${baseUrl}/readyz`);
     // Canary at 50 %: half the users have new as primary, and every message is written to both sides.
@@ -256,8 +266,11 @@ async function startTarget(scenario: Scenario, options: SendBenchOptions): Promi
   }
 }
 
-/** One run against a started server: load, then (Cutover) the outbox drained before anything else runs. */
-async function measure(target: Target, round: number, warmupS: number, options: SendBenchOptions): Promise<SendRow> {
+/**
+ * One run against a started server: load, then (Cutover) the outbox drained before anything else
+ * runs. `hooks` run as the measured run starts and ends, after the CPU readings' own.
+ */
+export async function measure(target: Target, round: number, warmupS: number, options: SendBenchOptions, hooks: LoadHooks = {}): Promise<SendRow> {
   const { scenario, baseUrl, redis } = target;
   let commandsBefore: CommandCounts = new Map();
   const cpu = cpuMeter([target.child.process.pid]);
@@ -269,10 +282,12 @@ async function measure(target: Target, round: number, warmupS: number, options: 
         cpu.start();
         redisCpu.start();
         if (redis) commandsBefore = await redis.commandsProcessed();
+        await hooks.onMeasureStart?.();
       },
-      onMeasureEnd: () => {
+      onMeasureEnd: async () => {
         cpu.end();
         redisCpu.end();
+        await hooks.onMeasureEnd?.();
       },
     },
   );
@@ -500,7 +515,7 @@ export function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfi
     const middle = median(added);
     const interval = medianInterval(added);
     const range = interval ? `90 % interval ${percent(interval.low)} … ${percent(interval.high)}` : 'too few rounds for an interval (5 or more)';
-    const word = !interval ? 'OPEN' : control ? verdict(interval.low <= 0 && interval.high >= 0) : interval.high <= target ? 'PASS' : interval.low > target ? 'MISS' : 'OPEN';
+    const word = judgeMetering(interval, control);
     const subject = control
       ? 'metering control (A/A, both rows metered): the method reads'
       : 'metering: embedded uses';
@@ -517,6 +532,16 @@ export function meteringVerdict(rows: readonly SendRow[], profile: MeteringProfi
     lines.push(`      profile: ${fixed(profile.share * 100, 2)} % of the embedded gateway's CPU samples have the meter or its store on the stack (${profile.matching} of ${profile.busy}, a run of its own, ${profile.requests.toLocaleString('en-US')} requests): its own code`);
   }
   return lines;
+}
+
+/**
+ * A metering interval against the target: PASS when all of it is within, MISS when all of it is
+ * above, OPEN when it straddles (or there is none); a control's, whether it holds 0.
+ */
+export function judgeMetering(interval: MedianInterval | null, control: boolean): string {
+  if (!interval) return 'OPEN';
+  if (control) return verdict(interval.low <= 0 && interval.high >= 0);
+  return interval.high <= TARGETS.meteringAdded ? 'PASS' : interval.low > TARGETS.meteringAdded ? 'MISS' : 'OPEN';
 }
 
 function sum(rows: readonly SendRow[], key: 'errors' | 'timeouts' | 'non2xx'): number {
