@@ -3,7 +3,8 @@
  * every BENCH_SLICE_MS the meter's send-path calls (`accepted`, `delivered`, `bridged`) are turned
  * off or back on, and the process's CPU and the messages accepted are read at each turn. One
  * process and one compiled send path for both states, so the JIT's draw for a process (several
- * percent either way) is the same for both; paired adjacent slices cancel the machine's drift.
+ * percent either way) is the same for both; pairs of adjacent slices, in an order drawn per pair,
+ * cancel the machine's drift.
  * With BENCH_SWITCH_CONTROL=1 the meter stays on in both states: the A/A.
  * Run as a child: `node dist/bench/metering-switch-server.js`, configured by CUTOVER_* like the
  * gateway. SIGUSR1 starts recording slices; SIGUSR2 writes them to BENCH_SWITCH_REPORT as
@@ -30,9 +31,9 @@ let flushCpuUs = 0;
 // call to this wrapper is not (a few ns a message, which the off state then pays too).
 const meter = UsageMeter.prototype;
 const original = { accepted: meter.accepted, delivered: meter.delivered, bridged: meter.bridged, flush: meter.flush };
-meter.accepted = function (this: UsageMeter, message, primary: Side, secondary: Side | null, now: number): void {
+meter.accepted = function (this: UsageMeter, message, route, now: number): void {
   accepted++;
-  if (metering || control) original.accepted.call(this, message, primary, secondary, now);
+  if (metering || control) original.accepted.call(this, message, route, now);
 };
 meter.delivered = function (this: UsageMeter, side: Side, message, seconds?: number, at?: number): void {
   if (metering || control) original.delivered.call(this, side, message, seconds, at);
@@ -59,13 +60,17 @@ async function main(): Promise<void> {
 
   let slices: SwitchSlice[] | undefined;
   let mark = process.cpuUsage();
+  let slice = 0;
   setInterval(() => {
     const used = process.cpuUsage(mark);
     mark = process.cpuUsage();
-    slices?.push({ metered: metering, cpuUs: used.user + used.system, messages: accepted, flushCpuUs });
+    slices?.push({ pair: Math.floor(slice / 2), metered: metering, cpuUs: used.user + used.system, messages: accepted, flushCpuUs });
     accepted = 0;
     flushCpuUs = 0;
-    metering = !metering;
+    slice++;
+    // Each pair's order is a coin's: the gateway's own once-a-second work (the guard, the state
+    // poll) would otherwise fall in slices of one state only, and lean a whole process's figure.
+    metering = slice % 2 === 1 ? !metering : Math.random() < 0.5;
   }, sliceMs);
   process.on('SIGUSR1', () => {
     slices = [];

@@ -3,6 +3,8 @@ export const SWITCH_REPORT_PREFIX = 'metering-switch ';
 
 /** One slice of the switch: the meter on or off for its whole length. */
 export interface SwitchSlice {
+  /** Slices 2k and 2k + 1 are pair k: one of each state, in an order drawn per pair. */
+  pair: number;
   metered: boolean;
   /** The gateway process's CPU over the slice, all threads. */
   cpuUs: number;
@@ -19,18 +21,18 @@ export interface SwitchReport {
 }
 
 export interface SwitchEstimate {
-  /** Per pair of adjacent slices: CPU per message metered over unmetered, minus 1. */
+  /** Per pair of slices: CPU per message metered over unmetered, minus 1. */
   added: number[];
   /** The same over every kept slice pooled: total CPU over total messages, per state. */
   pooled: number;
-  /** Slices left out: the first and last (the load starting and stopping), and any with under half the median's messages. */
+  /** Slices left out: the first and last (the load starting and stopping), their pairs, and pairs with a slice under half the median's messages. */
   dropped: number;
 }
 
 /**
- * Pairs each slice with the next (one of each state, in either order) for what metering adds to
- * a message's CPU. The flushes' CPU is taken out of the slices they fell in and charged by
- * messages: to the metered slices, or in a control to every slice (both states metered).
+ * Each pair of slices (one of each state) gives what metering adds to a message's CPU. The
+ * flushes' CPU is taken out of the slices they fell in and charged by messages: to the metered
+ * slices, or in a control to every slice (both states metered).
  */
 export function switchEstimate(report: SwitchReport): SwitchEstimate {
   const inner = report.slices.slice(1, -1);
@@ -41,8 +43,10 @@ export function switchEstimate(report: SwitchReport): SwitchEstimate {
   const cpuOf = (s: SwitchSlice): number => s.cpuUs - s.flushCpuUs + (report.control || s.metered ? flushPerMessage * s.messages : 0);
   const added: number[] = [];
   const kept: SwitchSlice[] = [];
-  for (let i = 0; i + 1 < inner.length; i += 2) {
+  for (let i = 0; i + 1 < inner.length; i++) {
     const pair = [inner[i]!, inner[i + 1]!];
+    if (pair[0]!.pair !== pair[1]!.pair) continue;
+    i++;
     const on = pair.find((s) => s.metered);
     const off = pair.find((s) => !s.metered);
     if (!on || !off || on.messages < floor || off.messages < floor || floor === 0) continue;
