@@ -31,9 +31,9 @@ let flushCpuUs = 0;
 // call to this wrapper is not (a few ns a message, which the off state then pays too).
 const meter = UsageMeter.prototype;
 const original = { accepted: meter.accepted, delivered: meter.delivered, bridged: meter.bridged, flush: meter.flush };
-meter.accepted = function (this: UsageMeter, message, route, now: number): void {
+meter.accepted = function (this: UsageMeter, message, primary: Side, secondary: Side | null, now: number): void {
   accepted++;
-  if (metering || control) original.accepted.call(this, message, route, now);
+  if (metering || control) original.accepted.call(this, message, primary, secondary, now);
 };
 meter.delivered = function (this: UsageMeter, side: Side, message, seconds?: number, at?: number): void {
   if (metering || control) original.delivered.call(this, side, message, seconds, at);

@@ -83,7 +83,7 @@ export async function runRouteDecision(options: RouteBenchOptions): Promise<Rout
     const bucket = bucketOf(FLAG, stickyKey(peer));
     const eligible = eligibility.isEligible(peer);
     const decision = decideRoute(current, bucket, eligible);
-    return { cohort: decision.cohort, primary: decision.primary, secondary: decision.secondary, bucket, eligible, verified: null, state: current, slot: 0, slotGeneration: 0 };
+    return { cohort: decision.cohort, primary: decision.primary, secondary: decision.secondary, bucket, eligible, verified: null, state: current };
   };
   const variants: Array<{ name: string; targeted: boolean; fn: (peer: Peer) => number }> = [
     { name: 'Router.route (bucket + unleash + decideRoute)', targeted: true, fn: (p) => router.route(p).bucket },

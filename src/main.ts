@@ -179,7 +179,7 @@ export async function createCutover(config: Config, options: CreateOptions = {})
   const verifiedUsers = config.migrate.requireVerified ? new VerifiedUsers(migrationStore, logger) : undefined;
   const router = new Router(stateView, eligibility, config.flags.flagName, verifiedUsers);
   const usage = new UsageMeter({
-    store: usageStore, prices: config.billing, slas: config.sla, logger, cohortOf: (userId) => router.route({ type: 'user', id: userId }).cohort, slots: router.slots,
+    store: usageStore, prices: config.billing, slas: config.sla, logger, cohortOf: (userId) => router.route({ type: 'user', id: userId }).cohort,
   });
   const metered = config.metering.enabled ? usage : undefined;
   const sides = {

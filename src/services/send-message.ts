@@ -114,11 +114,11 @@ export class SendMessage {
       if ((!error.retryable || error.notSent) && (await this.abort(record, now))) throw this.notStored(route.primary, messageId, error);
       await this.handOver(record, now);
       telemetry.message(route.primary, 'pending');
-      this.deps.activity?.accepted(message, route, now);
+      this.deps.activity?.accepted(message, route.primary, route.secondary, now);
       return { ...receipt, duplicate: false, pending: true };
     }
     const committed = outbox.commit(record, receipt);
-    this.deps.activity?.accepted(message, route, now);
+    this.deps.activity?.accepted(message, route.primary, route.secondary, now);
     // A callback bound once per side: no closure per message.
     if (route.secondary) void committed.then(this.wake[route.secondary]);
     telemetry.message(route.primary, 'accepted');

@@ -7,8 +7,7 @@ import type { AdapterFailure } from '../adapters/adapter-error.js';
 import type { ImportResult } from '../adapters/migration-side.js';
 import { slaReport, type SlaObjective, type SlaReport } from '../domain/usage/sla.js';
 import type { ImportMeter } from './ports/import-meter.js';
-import type { MessageActivity, TakenRoute } from './ports/message-activity.js';
-import { PeerSlots } from './peer-slots.js';
+import type { MessageActivity } from './ports/message-activity.js';
 import { addHour, emptyHour, type HourUsage, type UsageBatch, type UsageStore } from './ports/usage-store.js';
 
 /**
@@ -29,7 +28,7 @@ const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 /**
  * A user's mark: the minute last seen (epoch minutes × MARK_MINUTE) plus what they were counted
- * as: online in that minute, active in its hour; 0: not seen. Fits an Int32 until 2225.
+ * as: online in that minute, active in its hour. A small integer until 2097: no boxed numbers.
  */
 const MARK_MINUTE = 16;
 const ONLINE: Record<Side, number> = { old: 1, new: 2 };
@@ -56,8 +55,6 @@ export interface UsageMeterOptions {
   logger: Logger;
   /** The side a user's app logs into (their cohort): where a send through the API shows them online. */
   cohortOf: (userId: string) => Side;
-  /** The router's, so a route's recipient slot spares a lookup; the meter's own otherwise. */
-  slots?: PeerSlots;
   clock?: () => number;
 }
 
@@ -104,12 +101,11 @@ export class UsageMeter implements MessageActivity, ImportMeter {
   /** The hour sends land in, looked up once an hour rather than per send (reset by a flush). */
   private current: { hour: number; open: OpenHour } | undefined;
   /**
-   * What each user was counted as when last seen (a mark), by peer slot: one slot per party of a
-   * message, the sets touched only for what is new this minute (online) or hour (active). Reset
-   * when the slots are released (users are then counted again, which the sets absorb).
+   * What each user was counted as when last seen (a mark): one lookup per party of a message, the
+   * sets touched only for what is new this minute (online) or hour (active). Bounded, cleared
+   * when full (users are then counted again, which the sets absorb).
    */
-  private readonly slots: PeerSlots;
-  private readonly marks: Int32Array;
+  private readonly marks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly unitOf: Record<Side, PriceTable['unit']>;
@@ -121,9 +117,6 @@ export class UsageMeter implements MessageActivity, ImportMeter {
     this.unitOf = { old: options.prices.old?.unit ?? 'message', new: options.prices.new?.unit ?? 'message' };
     this.receivers = { old: options.prices.old?.channelReceivers ?? 1, new: options.prices.new?.channelReceivers ?? 1 };
     this.slowerThanMs = { old: options.slas?.old?.latencyMs ?? Infinity, new: options.slas?.new?.latencyMs ?? Infinity };
-    this.slots = options.slots ?? new PeerSlots(MAX_PENDING_USERS);
-    this.marks = new Int32Array(this.slots.capacity);
-    this.slots.onRelease(() => this.marks.fill(0));
   }
 
   private openHour(now = this.clock()): OpenHour {
@@ -153,50 +146,46 @@ export class UsageMeter implements MessageActivity, ImportMeter {
     usage.units += billableUnits(this.unitOf[side], bytes, message.to.type === 'user' ? 1 : this.receivers[side]);
   }
 
-  accepted(message: OutboundMessage, route: TakenRoute, now: number): void {
-    const active = ACTIVE[route.primary] | (route.secondary === null ? 0 : ACTIVE[route.secondary]);
+  accepted(message: OutboundMessage, primary: Side, secondary: Side | null, now: number): void {
+    const active = ACTIVE[primary] | (secondary === null ? 0 : ACTIVE[secondary]);
     const minute = Math.floor(now / MINUTE_MS);
     const sender = message.from;
-    const senderSlot = this.slots.slotOf(sender);
-    const held = this.heldBy(senderSlot, minute);
+    const held = this.heldBy(sender, minute);
     // Online on either side this minute already: the sender's cohort is looked up once a minute, not per message.
     const bits = (held & ONLINE_ANYWHERE) === 0 ? active | ONLINE[this.options.cohortOf(sender)] : active;
-    if ((bits & ~held) !== 0) this.count(sender, senderSlot, held, bits, minute, now);
-    if (message.to.type !== 'user') return;
-    const recipient = message.to.id;
-    // The router's slot for the recipient, unless released since (a user's slot is their sticky key's).
-    const slot = route.slot !== undefined && route.slotGeneration === this.slots.generation ? route.slot : this.slots.slotOf(recipient);
-    this.countActive(recipient, slot, active, minute, now);
+    if ((bits & ~held) !== 0) this.count(sender, held, bits, minute, now);
+    if (message.to.type === 'user') this.countActive(message.to.id, active, minute, now);
   }
 
   bridged(message: OutboundMessage, via: Side, to: Side | null, now: number): void {
     const active = to === null ? 0 : ACTIVE[to];
     const minute = Math.floor(now / MINUTE_MS);
-    this.countActive(message.from, this.slots.slotOf(message.from), ONLINE[via] | active, minute, now);
-    if (active !== 0 && message.to.type === 'user') this.countActive(message.to.id, this.slots.slotOf(message.to.id), active, minute, now);
+    this.countActive(message.from, ONLINE[via] | active, minute, now);
+    if (active !== 0 && message.to.type === 'user') this.countActive(message.to.id, active, minute, now);
   }
 
   /**
-   * What the user in `slot` was counted as: online this minute, active this hour (the active sets
-   * are per hour; 0: not seen in either).
+   * What `userId` was counted as: online this minute, active this hour (the active sets are per
+   * hour; 0: not seen in either).
    */
-  private heldBy(slot: number, minute: number): number {
-    const mark = this.marks[slot]!;
-    if (mark === 0) return 0;
+  private heldBy(userId: string, minute: number): number {
+    const mark = this.marks.get(userId);
+    if (mark === undefined) return 0;
     const base = minute * MARK_MINUTE;
     if (mark >= base && mark < base + MARK_MINUTE) return mark - base;
     const markMinute = Math.floor(mark / MARK_MINUTE);
     return Math.floor(markMinute / MINUTES_PER_HOUR) === Math.floor(minute / MINUTES_PER_HOUR) ? (mark - markMinute * MARK_MINUTE) & ACTIVE_ANYWHERE : 0;
   }
 
-  private countActive(userId: string, slot: number, bits: number, minute: number, now: number): void {
-    const held = this.heldBy(slot, minute);
-    if ((bits & ~held) !== 0) this.count(userId, slot, held, bits, minute, now);
+  private countActive(userId: string, bits: number, minute: number, now: number): void {
+    const held = this.heldBy(userId, minute);
+    if ((bits & ~held) !== 0) this.count(userId, held, bits, minute, now);
   }
 
   /** Adds `userId` to the sets `bits` names that `held` does not, and marks them counted. */
-  private count(userId: string, slot: number, held: number, bits: number, minute: number, now: number): void {
-    this.marks[slot] = minute * MARK_MINUTE + (held | bits);
+  private count(userId: string, held: number, bits: number, minute: number, now: number): void {
+    if (this.marks.size >= MAX_PENDING_USERS) this.marks.clear();
+    this.marks.set(userId, minute * MARK_MINUTE + (held | bits));
     const open = this.openHour(now);
     const added = bits & ~held;
     for (const side of SIDES) {

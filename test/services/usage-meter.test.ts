@@ -4,7 +4,6 @@ import type { OutboundMessage } from '../../src/domain/message.js';
 import type { PriceTable } from '../../src/domain/usage/billing.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { MemoryUsageStore } from '../../src/infra/memory/memory-usage-store.js';
-import { PeerSlots } from '../../src/services/peer-slots.js';
 import { UsageMeter } from '../../src/services/usage-meter.js';
 import { signWebhook } from '../../src/domain/bridge/webhook-signature.js';
 import { buildCutover, canaryAt, until } from '../support/build-app.js';
@@ -19,7 +18,7 @@ function message(n: number, to: OutboundMessage['to'], payloadBytes: number): Ou
 
 /** What the gateway tells the meter of a message taken for new alone: accepted, then new's write. */
 function took(meter: UsageMeter, taken: OutboundMessage, now: number): void {
-  meter.accepted(taken, { primary: 'new', secondary: null }, now);
+  meter.accepted(taken, 'new', null, now);
   meter.delivered('new', taken, 0, now);
 }
 
@@ -99,19 +98,19 @@ test('usage meter: the peak is the most users seen online in one minute, with it
   const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: (id) => cohorts[id]!, clock: () => now });
   const to = (id: string) => ({ type: 'user' as const, id });
   // Sent through the API: each sender online on their cohort's side, whichever side the message is written to.
-  meter.accepted({ id: 'a-1', from: 'alice', to: to('carol'), payload: 'hi', sentAt: now }, { primary: 'old', secondary: null }, now);
-  meter.accepted({ id: 'a-2', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, { primary: 'new', secondary: 'old' }, now);
-  meter.accepted({ id: 'b-1', from: 'bob', to: to('erin'), payload: 'hi', sentAt: now }, { primary: 'new', secondary: null }, now);
-  meter.accepted({ id: 'c-1', from: 'carol', to: { type: 'channel', id: 'room' }, payload: 'hi', sentAt: now }, { primary: 'old', secondary: 'new' }, now);
+  meter.accepted({ id: 'a-1', from: 'alice', to: to('carol'), payload: 'hi', sentAt: now }, 'old', null, now);
+  meter.accepted({ id: 'a-2', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, 'new', 'old', now);
+  meter.accepted({ id: 'b-1', from: 'bob', to: to('erin'), payload: 'hi', sentAt: now }, 'new', null, now);
+  meter.accepted({ id: 'c-1', from: 'carol', to: { type: 'channel', id: 'room' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
   // Writes of a message count what the side took, nobody online.
   meter.delivered('new', { id: 'd-1', from: 'dave', to: to('erin'), payload: 'hi', sentAt: now }, 0, now);
   meter.delivered('old', { id: 'd-1', from: 'dave', to: to('erin'), payload: 'hi', sentAt: now }, 0, now);
   await meter.flush();
   // The next minute, alice alone; an hour later, one user: neither is the peak.
   now = Date.UTC(2026, 11, 10, 14, 6, 0);
-  meter.accepted({ id: 'a-3', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, { primary: 'new', secondary: null }, now);
+  meter.accepted({ id: 'a-3', from: 'alice', to: to('bob'), payload: 'hi', sentAt: now }, 'new', null, now);
   now = Date.UTC(2026, 11, 10, 15, 30);
-  meter.accepted({ id: 'f-1', from: 'frank', to: to('bob'), payload: 'hi', sentAt: now }, { primary: 'new', secondary: null }, now);
+  meter.accepted({ id: 'f-1', from: 'frank', to: to('bob'), payload: 'hi', sentAt: now }, 'new', null, now);
   await meter.flush();
   const report = await meter.report();
   assert.deepEqual(report.sides.new.peakConcurrentUsers, { users: 2, hour: '2026-12-10T14:00:00.000Z' }, 'alice and bob');
@@ -126,7 +125,7 @@ test('usage meter: a sender\'s cohort is looked up once a minute, however many m
   let now = Date.UTC(2026, 11, 10, 14, 5, 10);
   const looked: string[] = [];
   const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: (id) => (looked.push(id), 'old'), clock: () => now });
-  const send = (from: string) => meter.accepted({ id: `${from}-${now}`, from, to: { type: 'user', id: 'zed' }, payload: 'hi', sentAt: now }, { primary: 'old', secondary: 'new' }, now);
+  const send = (from: string) => meter.accepted({ id: `${from}-${now}`, from, to: { type: 'user', id: 'zed' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
   for (let i = 0; i < 5; i++) send('alice');
   send('bob');
   assert.deepEqual(looked, ['alice', 'bob']);
@@ -135,27 +134,10 @@ test('usage meter: a sender\'s cohort is looked up once a minute, however many m
   assert.deepEqual(looked, ['alice', 'bob', 'alice'], 'a new minute');
 });
 
-test('usage meter: a route\'s recipient slot spares a lookup only while it is current; after a release the recipient is looked up again', async () => {
-  const now = Date.UTC(2026, 11, 10, 14, 5, 10);
-  const slots = new PeerSlots(2);
-  const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: () => 'old', clock: () => now, slots });
-  // Routed while ben had slot 0; then the slots fill, are released, and cat takes slot 0.
-  const toBen = { primary: 'old' as const, secondary: null, slot: slots.slotOf('ben'), slotGeneration: slots.generation };
-  slots.slotOf('x');
-  meter.accepted({ id: 'c-1', from: 'cat', to: { type: 'channel', id: 'room' }, payload: 'hi', sentAt: now }, { primary: 'old', secondary: null }, now);
-  assert.equal(slots.slotOf('cat'), toBen.slot, 'cat holds the slot ben was routed with');
-  // Read as ben's, cat's mark (active on old this hour) would leave ben uncounted.
-  meter.accepted({ id: 'c-2', from: 'cat', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, toBen, now);
-  const fresh = { primary: 'old' as const, secondary: null, slot: slots.slotOf('dee'), slotGeneration: slots.generation };
-  meter.accepted({ id: 'c-3', from: 'cat', to: { type: 'user', id: 'dee' }, payload: 'hi', sentAt: now }, fresh, now);
-  await meter.flush();
-  assert.equal((await meter.report()).sides.old.activeUsers.today, ['cat', 'ben', 'dee'].length);
-});
-
 test('usage meter: a user active in one hour is counted again in the next, so a new day counts them too', async () => {
   let now = Date.UTC(2026, 11, 10, 23, 58);
   const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: () => 'old', clock: () => now });
-  const send = (id: string) => meter.accepted({ id, from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, { primary: 'old', secondary: null }, now);
+  const send = (id: string) => meter.accepted({ id, from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, 'old', null, now);
   send('m-1');
   now = Date.UTC(2026, 11, 10, 23, 59);
   send('m-2');
@@ -170,7 +152,7 @@ test('usage meter: a bridged sender is online on the side whose SDK sent; the pa
   const now = Date.UTC(2026, 11, 10, 14, 5, 10);
   const meter = new UsageMeter({ store: new MemoryUsageStore(), prices: {}, logger: createLogger('silent'), cohortOf: () => 'new', clock: () => now });
   // Ann is online on new through the API and, in the same minute, sends through old's SDK too.
-  meter.accepted({ id: 'a-1', from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, { primary: 'new', secondary: null }, now);
+  meter.accepted({ id: 'a-1', from: 'ann', to: { type: 'user', id: 'ben' }, payload: 'hi', sentAt: now }, 'new', null, now);
   meter.bridged({ id: 'a-2', from: 'ann', to: { type: 'user', id: 'cat' }, payload: 'hi', sentAt: now }, 'old', 'new', now);
   // Not crossing (its recipient is on old alone): online, nobody active by it.
   meter.bridged({ id: 'd-1', from: 'dan', to: { type: 'user', id: 'eve' }, payload: 'hi', sentAt: now }, 'old', null, now);
