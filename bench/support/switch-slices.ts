@@ -1,3 +1,5 @@
+import { median } from './median-interval.js';
+
 /** How bench/metering-switch-server.ts prints its slices: one line, this prefix, then the JSON. */
 export const SWITCH_REPORT_PREFIX = 'metering-switch ';
 
@@ -36,11 +38,10 @@ export interface SwitchEstimate {
  */
 export function switchEstimate(report: SwitchReport): SwitchEstimate {
   const inner = report.slices.slice(1, -1);
-  const counts = inner.map((s) => s.messages).sort((a, b) => a - b);
-  const floor = (counts[Math.floor(counts.length / 2)] ?? 0) / 2;
-  const charged = inner.filter((s) => report.control || s.metered);
-  const flushPerMessage = sum(inner, (s) => s.flushCpuUs) / Math.max(1, sum(charged, (s) => s.messages));
-  const cpuOf = (s: SwitchSlice): number => s.cpuUs - s.flushCpuUs + (report.control || s.metered ? flushPerMessage * s.messages : 0);
+  const floor = inner.length > 0 ? median(inner.map((s) => s.messages)) / 2 : 0;
+  const charged = (s: SwitchSlice): boolean => report.control || s.metered;
+  const flushPerMessage = sum(inner, (s) => s.flushCpuUs) / Math.max(1, sum(inner.filter(charged), (s) => s.messages));
+  const cpuOf = (s: SwitchSlice): number => s.cpuUs - s.flushCpuUs + (charged(s) ? flushPerMessage * s.messages : 0);
   const added: number[] = [];
   const kept: SwitchSlice[] = [];
   for (let i = 0; i + 1 < inner.length; i++) {
